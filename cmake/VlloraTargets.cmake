@@ -1,0 +1,47 @@
+# Helpers shared by every module's CMakeLists.txt.
+include_guard(GLOBAL)
+include(GNUInstallDirs)
+
+set(VLLORA_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wconversion
+    -Wno-sign-conversion -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference)
+
+# vllora_warnings(<target>): strict warnings for our own code only, never for consumers.
+function(vllora_warnings target)
+  target_compile_options(${target} PRIVATE ${VLLORA_WARNINGS})
+  if(VLLORA_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+set_property(GLOBAL PROPERTY VLLORA_EXPORTED_TARGETS "")
+
+# vllora_library(<module> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# Creates target vllora_<module>, alias vllora::<module>, installed and exported as vllora::<module>.
+function(vllora_library module)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target vllora_${module})
+  add_library(${target} STATIC ${ARG_SOURCES})
+  add_library(vllora::${module} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${module} OUTPUT_NAME vllora_${module})
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  vllora_warnings(${target})
+  set_property(GLOBAL APPEND PROPERTY VLLORA_EXPORTED_TARGETS ${target})
+endfunction()
+
+# vllora_test(<name> SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+function(vllora_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  vllora_warnings(${name})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

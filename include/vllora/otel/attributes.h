@@ -1,0 +1,132 @@
+// Attribute values and the compact owning attribute list used by spans, events, links and
+// resources.
+//
+// AttributeValue is a cheap VIEW (strings are std::string_view); pass it by value or const&.
+// Attributes owns its data in ONE heap block (an entry table plus a byte arena for keys and
+// string values), so a span with a handful of attributes costs one allocation for all of them.
+//
+// Notes on values:
+//  * uint64_t values are kept as uint64_t here; exporters write them as int64 when the value
+//    fits (<= INT64_MAX) and otherwise as their decimal string.
+//  * A `const char*` argument selects std::string_view (never bool). `unsigned int` is ambiguous
+//    between int64_t and uint64_t: cast it.
+// Read next: span.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+namespace vllora::otel {
+
+/// A non-owning attribute value.
+using AttributeValue = std::variant<bool, int64_t, uint64_t, double, std::string_view>;
+
+/// A non-owning key/value pair.
+struct KeyValueView {
+  std::string_view key;
+  AttributeValue value;
+};
+
+/// Owning, compact, insertion-ordered attribute list. Setting an existing key replaces its value
+/// in place (the position is kept).
+/// Thread-safety: like a std::vector (concurrent reads OK; writes need external sync).
+/// Lookup is linear, which beats hashing for the tens of attributes spans carry.
+class Attributes {
+ public:
+  Attributes() noexcept = default;
+  Attributes(std::initializer_list<KeyValueView> entries);
+  Attributes(const Attributes& other);
+  Attributes(Attributes&& other) noexcept;
+  Attributes& operator=(const Attributes& other);
+  Attributes& operator=(Attributes&& other) noexcept;
+  ~Attributes();
+
+  /// Sets `key` to `value`, copying the bytes. Replaces an existing value for `key`.
+  /// A new key beyond the count limit is refused and counted in dropped_count(); string values
+  /// longer than the value-length limit are truncated on a UTF-8 boundary.
+  /// Allocation: grows the single internal block geometrically when full.
+  /// Errors: std::bad_alloc propagates (callers on noexcept paths catch it).
+  void Set(std::string_view key, const AttributeValue& value);
+  /// Returns the value for `key`; string values view into this object.
+  std::optional<AttributeValue> Find(std::string_view key) const noexcept;
+  /// Number of entries.
+  size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  /// Removes all entries (keeps the block and the limits, resets dropped_count()).
+  void Clear() noexcept;
+  /// Pre-sizes for `entries` entries and `bytes` bytes of keys + string values.
+  void Reserve(size_t entries, size_t bytes);
+  /// Entries refused because of the count limit.
+  uint32_t dropped_count() const noexcept { return dropped_; }
+  /// 0 = unlimited. Applies to later Set() calls only.
+  void SetLimits(uint32_t max_count, uint32_t max_value_length) noexcept {
+    max_count_ = max_count;
+    max_value_length_ = max_value_length;
+  }
+
+  /// Forward iterator yielding KeyValueView by value. Views are valid while this object lives
+  /// and is not modified.
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = KeyValueView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = KeyValueView;
+
+    const_iterator() noexcept = default;
+    KeyValueView operator*() const noexcept { return owner_->At(index_); }
+    const_iterator& operator++() noexcept {
+      ++index_;
+      return *this;
+    }
+    const_iterator operator++(int) noexcept {
+      const_iterator copy = *this;
+      ++index_;
+      return copy;
+    }
+    bool operator==(const const_iterator& other) const noexcept { return index_ == other.index_; }
+
+   private:
+    friend class Attributes;
+    const_iterator(const Attributes* owner, uint32_t index) noexcept
+        : owner_(owner), index_(index) {}
+    const Attributes* owner_ = nullptr;
+    uint32_t index_ = 0;
+  };
+
+  const_iterator begin() const noexcept { return const_iterator(this, 0); }
+  const_iterator end() const noexcept { return const_iterator(this, count_); }
+
+  /// The i-th entry (i < size()).
+  KeyValueView At(size_t index) const noexcept;
+
+ private:
+  struct Entry;
+  Entry* entries() const noexcept;
+  char* arena() const noexcept;
+  void Grow(size_t min_entries, size_t min_bytes);
+  void Reallocate(size_t new_entries, size_t new_bytes);
+  uint32_t AppendBytes(std::string_view bytes);
+  void StoreValue(Entry& entry, const AttributeValue& value);
+
+  std::unique_ptr<std::byte[]> block_;
+  uint32_t count_ = 0;
+  uint32_t entry_capacity_ = 0;
+  uint32_t bytes_used_ = 0;
+  uint32_t bytes_capacity_ = 0;
+  uint32_t dropped_ = 0;
+  uint32_t max_count_ = 0;
+  uint32_t max_value_length_ = 0;
+};
+
+/// Truncates `value` to at most `max_bytes` bytes without splitting a UTF-8 sequence.
+std::string_view TruncateUtf8(std::string_view value, size_t max_bytes) noexcept;
+
+}  // namespace vllora::otel

@@ -1,0 +1,63 @@
+// Tracer: starts spans for one instrumentation scope. Obtain one from
+// TracerProvider::GetTracer(); keep it (a shared_ptr) for the life of the instrumented component.
+//
+// Parent selection: StartSpanOptions::parent if given, else the active span of
+// StartSpanOptions::context (or Context::Current()), else a new root. Read next: span.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "vllora/otel/attributes.h"
+#include "vllora/otel/context.h"
+#include "vllora/otel/span.h"
+#include "vllora/otel/span_context.h"
+#include "vllora/otel/span_data.h"
+
+namespace vllora::otel {
+
+/// Options for Tracer::StartSpan(). All pointers/spans are only read during the call.
+struct StartSpanOptions {
+  SpanKind kind = SpanKind::kInternal;
+  /// Explicit parent; if null, parent = context->span_context() (if valid) else a new root.
+  const SpanContext* parent = nullptr;
+  /// The parent Context (baggage etc.) passed to OnStart; null = Context::Current().
+  const Context* context = nullptr;
+  /// 0 = now.
+  uint64_t start_time_unix_nano = 0;
+  /// Initial attributes (applied before processors' OnStart; not visible to the sampler).
+  std::span<const KeyValueView> attributes = {};
+  std::span<const Link> links = {};
+};
+
+/// Creates spans for one instrumentation scope.
+/// Thread-safety: StartSpan() is safe to call concurrently from any thread.
+/// Lifetime: keeps the provider's state (processors, sampler, resource) alive.
+class Tracer {
+ public:
+  /// Constructed by TracerProvider::GetTracer().
+  Tracer(std::shared_ptr<internal::ProviderState> state,
+         std::shared_ptr<const InstrumentationScope> scope) noexcept;
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  /// Starts a span. Never returns null. Returns a non-recording span when the sampler drops it
+  /// or the provider is shut down.
+  /// Allocation: non-recording: 1 (the Span). Recording: Span + SpanData + one attribute block
+  /// (+ name if longer than the small-string buffer).
+  /// Blocking: never, unless a processor's OnStart blocks.
+  std::unique_ptr<Span> StartSpan(std::string_view name,
+                                  const StartSpanOptions& options = {}) noexcept;
+
+  /// The scope (name, version) spans from this tracer carry.
+  const InstrumentationScope& scope() const noexcept { return *scope_; }
+
+ private:
+  std::shared_ptr<internal::ProviderState> state_;
+  std::shared_ptr<const InstrumentationScope> scope_;
+};
+
+}  // namespace vllora::otel

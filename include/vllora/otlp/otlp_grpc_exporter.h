@@ -1,0 +1,130 @@
+// OTLP/gRPC span exporter: sends batches to an OpenTelemetry collector (or vLLora) with
+// TraceService/Export.
+//
+// Typical use: build OtlpGrpcExporterOptions (or start from OtlpGrpcExporterOptions::FromEnv()),
+// call MakeOtlpGrpcExporter() and hand the exporter to a BatchSpanProcessor
+// (vllora/otel/batch_span_processor.h). Use OtlpGrpcExporter::Create() instead when you want to
+// read the export counters (Stats()).
+//
+// Behaviour:
+//  * One gRPC channel per exporter, created in the factory and reused by every Export().
+//  * Export() retries UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, CANCELLED, DEADLINE_EXCEEDED,
+//    OUT_OF_RANGE and DATA_LOSS with jittered exponential backoff; all attempts together stay
+//    within `timeout`. Other codes fail at once.
+//  * A partial success answer (rejected spans) counts as success: rejected spans are counted in
+//    Stats().rejected_spans and reported through the SDK diagnostics (vllora/otel/diagnostics.h),
+//    at most one message per 10 s; failed exports are reported the same way.
+//  * No grpc or protobuf header is included here; they stay inside the library.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vllora/otel/exporter.h"
+
+namespace vllora::otlp {
+
+/// Settings of an OTLP/gRPC exporter. Defaults follow the OTLP exporter specification.
+struct OtlpGrpcExporterOptions {
+  /// Where to send spans. "http://host:port" = plaintext, "https://host:port" = TLS; without a
+  /// port the scheme's default (80 / 443) is used. A bare "host:port" uses TLS unless `insecure`
+  /// is true (as the specification says). A trailing "/" is accepted; any other path is an error.
+  std::string endpoint = "http://localhost:4317";
+  /// Extra gRPC metadata sent with every call. Keys are lower-cased; entries whose key or value
+  /// is not valid gRPC metadata are dropped with a warning when the exporter is created.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// Deadline of one Export() call, retries and backoff included.
+  std::chrono::milliseconds timeout{10000};
+  /// Compress requests with gzip.
+  bool gzip = false;
+  /// PEM file with the root certificates to trust (TLS only; empty = system roots).
+  std::string ca_cert_path;
+  /// PEM files with the client certificate chain and key for mutual TLS (TLS only).
+  std::string client_cert_path;
+  std::string client_key_path;
+  /// Plaintext for a scheme-less endpoint ("host:port"). Ignored for http:// and https://.
+  bool insecure = false;
+  /// Total attempts per Export() (1 = no retry).
+  int max_attempts = 5;
+  /// Backoff before the first retry; each next one is multiplied by `backoff_multiplier`, capped
+  /// at `max_backoff`. The wait actually used is drawn uniformly from [backoff / 2, backoff].
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{5000};
+  double backoff_multiplier = 1.5;
+
+  /// Defaults overridden by the standard environment variables, the trace-specific one winning
+  /// over the generic one (OTEL_EXPORTER_OTLP_TRACES_X over OTEL_EXPORTER_OTLP_X):
+  ///   ENDPOINT, HEADERS ("k=v,k2=v2", percent-decoded; the trace-specific variable replaces the
+  ///   generic one as a whole), TIMEOUT (milliseconds), COMPRESSION ("gzip" | "none"),
+  ///   CERTIFICATE, CLIENT_CERTIFICATE, CLIENT_KEY (paths), INSECURE ("true" | "false").
+  /// Empty variables count as unset. An invalid value gives one kWarn diagnostic naming the
+  /// variable and the value, and the default applies (for HEADERS only the bad entries are
+  /// skipped). Blocking: reads the environment only.
+  static OtlpGrpcExporterOptions FromEnv();
+};
+
+/// Counters of one exporter since it was created (a snapshot; see OtlpGrpcExporter::Stats()).
+struct OtlpExporterStats {
+  /// Spans the receiver accepted (sent in a successful call, minus the rejected ones).
+  uint64_t exported_spans = 0;
+  /// Spans dropped because their Export() failed (after retries, or after Shutdown()).
+  uint64_t failed_spans = 0;
+  /// Spans the receiver refused in a partial success answer.
+  uint64_t rejected_spans = 0;
+  /// Attempts beyond the first one.
+  uint64_t retries = 0;
+  /// Export() calls with a non-empty batch.
+  uint64_t export_calls = 0;
+};
+
+/// The OTLP/gRPC exporter.
+/// Thread-safety: Export() may be called from several threads (calls are independent); Stats(),
+/// ForceFlush() and Shutdown() are safe from any thread.
+class OtlpGrpcExporter final : public otel::SpanExporter {
+ public:
+  /// Creates the exporter and its channel (the connection itself is made lazily by gRPC).
+  /// Returns nullptr, and a one-line explanation in `*error` when `error` is not null, if the
+  /// endpoint is invalid (unknown scheme such as "ftp://x", missing host as in "http://", bad
+  /// port), if a certificate file cannot be read, or if a numeric option is out of range.
+  /// Blocking: reads the certificate files. Never throws.
+  static std::unique_ptr<OtlpGrpcExporter> Create(const OtlpGrpcExporterOptions& options,
+                                                  std::string* error = nullptr) noexcept;
+
+  ~OtlpGrpcExporter() override;
+  OtlpGrpcExporter(const OtlpGrpcExporter&) = delete;
+  OtlpGrpcExporter& operator=(const OtlpGrpcExporter&) = delete;
+
+  /// Sends `batch` (null entries are skipped), retrying as described above. Returns kSuccess when
+  /// the receiver accepted the request (fully or partially). After Shutdown() it returns
+  /// kFailure immediately. Blocking: up to `timeout`. Never throws.
+  otel::ExportResult Export(std::span<std::unique_ptr<otel::SpanData>> batch) noexcept override;
+
+  /// Nothing is buffered inside the exporter: returns true at once.
+  bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
+
+  /// Makes later Export() calls fail fast, cancels a call in flight or a retry wait, and returns
+  /// true. Idempotent.
+  bool Shutdown(std::chrono::steady_clock::time_point deadline) noexcept override;
+
+  /// A snapshot of the counters. Allocation: none.
+  OtlpExporterStats Stats() const noexcept;
+
+  /// The gRPC target the channel connects to (e.g. "localhost:4317"), for diagnostics.
+  const std::string& target() const noexcept;
+
+ private:
+  struct Impl;
+  explicit OtlpGrpcExporter(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Same as OtlpGrpcExporter::Create(), typed as the generic exporter interface.
+std::unique_ptr<otel::SpanExporter> MakeOtlpGrpcExporter(const OtlpGrpcExporterOptions& options,
+                                                         std::string* error = nullptr) noexcept;
+
+}  // namespace vllora::otlp

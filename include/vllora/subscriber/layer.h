@@ -1,0 +1,96 @@
+// Layers: composable observers of spans and events, stacked on a Registry.
+//
+// A layer sees span creation, record, enter, exit, close and events — only for the spans and
+// events its own filter (filter.h) lets through; one layer's filter never hides anything from
+// another. Layers keep per-span data in typed extensions on SpanRef. Read registry.h next.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "vllora/core/metadata.h"
+#include "vllora/core/span.h"
+#include "vllora/core/value.h"
+
+namespace vllora {
+
+namespace internal {
+struct SpanRecord;
+/// Allocates a process-wide extension slot index (0..kMaxExtensions-1), or -1 when full.
+int AllocateExtensionSlot() noexcept;
+inline constexpr int kMaxExtensions = 8;
+template <class T>
+int ExtensionSlot() noexcept {
+  static const int slot = AllocateExtensionSlot();
+  return slot;
+}
+}  // namespace internal
+
+/// A borrowed view of a live span inside the registry, given to layers.
+/// Lifetime: valid for the duration of the layer callback (make a Span with ToSpan() to keep it).
+/// Thread-safety: extensions are set in OnNewSpan (before the span is visible to other threads)
+/// and may then be read from any thread; their own contents need their own synchronization.
+class SpanRef {
+ public:
+  SpanRef() noexcept = default;
+  explicit SpanRef(internal::SpanRecord* record) noexcept : record_(record) {}
+
+  explicit operator bool() const noexcept { return record_ != nullptr; }
+  const Metadata& metadata() const noexcept;
+  uint64_t id() const noexcept;
+  /// The parent span (whatever layers enabled it), or an empty SpanRef for a root.
+  SpanRef parent() const noexcept;
+  /// True when the layer at `layer_index` of the registry is enabled for this span.
+  bool EnabledFor(int layer_index) const noexcept;
+  /// A new owning handle to this span.
+  Span ToSpan() const noexcept;
+
+  /// The extension of type T, or null. One T per span, shared by every layer that uses T.
+  template <class T>
+  T* Get() const noexcept {
+    return static_cast<T*>(GetRaw(internal::ExtensionSlot<T>()));
+  }
+  /// Stores `value` as the span's T (replacing any); the span deletes it when it closes.
+  template <class T>
+  T* Set(T* value) const noexcept {
+    SetRaw(internal::ExtensionSlot<T>(), value, [](void* p) { delete static_cast<T*>(p); });
+    return value;
+  }
+
+  internal::SpanRecord* record() const noexcept { return record_; }
+
+ private:
+  void* GetRaw(int slot) const noexcept;
+  void SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept;
+  internal::SpanRecord* record_ = nullptr;
+};
+
+/// One log event, as a layer sees it.
+struct EventData {
+  const Metadata& metadata;
+  std::string_view message;
+  FieldSpan fields;
+  SpanRef parent;  ///< the span current where the event was emitted (may be empty)
+};
+
+/// Base class of layers. Every hook has an empty default; hooks must not throw.
+/// Thread-safety: hooks are called concurrently from any thread.
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual void OnNewSpan(SpanRef span, FieldSpan fields) noexcept {
+    (void)span;
+    (void)fields;
+  }
+  virtual void OnRecord(SpanRef span, FieldSpan fields) noexcept {
+    (void)span;
+    (void)fields;
+  }
+  virtual void OnEnter(SpanRef span) noexcept { (void)span; }
+  virtual void OnExit(SpanRef span) noexcept { (void)span; }
+  /// The span ended (its last handle is gone); extensions are still readable.
+  virtual void OnClose(SpanRef span) noexcept { (void)span; }
+  virtual void OnEvent(const EventData& event) noexcept { (void)event; }
+};
+
+}  // namespace vllora

@@ -1,0 +1,51 @@
+#include "vllora/core/value.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace vllora {
+
+void Value::AppendTo(std::string& out) const {
+  char buf[64];
+  switch (type_) {
+    case Type::kNone:
+      out += "<empty>";
+      return;
+    case Type::kString:
+    case Type::kJson:
+      out += str();
+      return;
+    case Type::kBool:
+      out += b_ ? "true" : "false";
+      return;
+    case Type::kInt64: {
+      auto r = std::to_chars(buf, buf + sizeof(buf), i_);
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Type::kUint64: {
+      auto r = std::to_chars(buf, buf + sizeof(buf), u_);
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Type::kDouble: {
+      if (std::isnan(d_)) {
+        out += "NaN";
+      } else if (std::isinf(d_)) {
+        out += d_ > 0 ? "inf" : "-inf";
+      } else {
+        auto r = std::to_chars(buf, buf + sizeof(buf), d_);
+        out.append(buf, r.ptr);
+      }
+      return;
+    }
+  }
+}
+
+std::string Value::ToString() const {
+  std::string out;
+  AppendTo(out);
+  return out;
+}
+
+}  // namespace vllora

@@ -1,0 +1,266 @@
+#include "vllora/otel/attributes.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace vllora::otel {
+
+// One entry of the table at the front of block_. Trivially copyable so the block can be grown
+// with memcpy; keys and string values are (offset, length) into the byte arena after the table.
+struct Attributes::Entry {
+  struct Slice {
+    uint32_t offset;
+    uint32_t length;
+  };
+  uint32_t key_offset;
+  uint32_t key_length;
+  uint8_t type;  // index into AttributeValue
+  union {
+    bool b;
+    int64_t i;
+    uint64_t u;
+    double d;
+    Slice s;
+  } value;
+};
+
+namespace {
+bool SameBytes(const char* stored, std::string_view key) noexcept {
+  return key.empty() || std::memcmp(stored, key.data(), key.size()) == 0;
+}
+constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
+constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
+}  // namespace
+
+std::string_view TruncateUtf8(std::string_view value, size_t max_bytes) noexcept {
+  if (value.size() <= max_bytes) return value;
+  size_t cut = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) so the cut lands on a sequence boundary.
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return value.substr(0, cut);
+}
+
+Attributes::Attributes(std::initializer_list<KeyValueView> entries) {
+  for (const KeyValueView& kv : entries) Set(kv.key, kv.value);
+}
+
+Attributes::Attributes(const Attributes& other)
+    : dropped_(other.dropped_), max_count_(other.max_count_),
+      max_value_length_(other.max_value_length_) {
+  if (other.count_ == 0) return;
+  Grow(other.count_, other.bytes_used_);
+  std::memcpy(entries(), other.entries(), sizeof(Entry) * other.count_);
+  std::memcpy(arena(), other.arena(), other.bytes_used_);
+  count_ = other.count_;
+  bytes_used_ = other.bytes_used_;
+}
+
+Attributes::Attributes(Attributes&& other) noexcept
+    : block_(std::move(other.block_)),
+      count_(std::exchange(other.count_, 0)),
+      entry_capacity_(std::exchange(other.entry_capacity_, 0)),
+      bytes_used_(std::exchange(other.bytes_used_, 0)),
+      bytes_capacity_(std::exchange(other.bytes_capacity_, 0)),
+      dropped_(std::exchange(other.dropped_, 0)),
+      max_count_(other.max_count_),
+      max_value_length_(other.max_value_length_) {}
+
+Attributes& Attributes::operator=(const Attributes& other) {
+  if (this != &other) {
+    Attributes copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+Attributes& Attributes::operator=(Attributes&& other) noexcept {
+  if (this != &other) {
+    block_ = std::move(other.block_);
+    count_ = std::exchange(other.count_, 0);
+    entry_capacity_ = std::exchange(other.entry_capacity_, 0);
+    bytes_used_ = std::exchange(other.bytes_used_, 0);
+    bytes_capacity_ = std::exchange(other.bytes_capacity_, 0);
+    dropped_ = std::exchange(other.dropped_, 0);
+    max_count_ = other.max_count_;
+    max_value_length_ = other.max_value_length_;
+  }
+  return *this;
+}
+
+Attributes::~Attributes() = default;
+
+Attributes::Entry* Attributes::entries() const noexcept {
+  // The block comes from new std::byte[], aligned for any fundamental type, and Entry is an
+  // implicit-lifetime type, so the table at its front is usable without placement new.
+  return reinterpret_cast<Entry*>(block_.get());
+}
+
+char* Attributes::arena() const noexcept {
+  return reinterpret_cast<char*>(block_.get() + sizeof(Entry) * entry_capacity_);
+}
+
+void Attributes::Reallocate(size_t new_entries, size_t new_bytes) {
+  auto block = std::make_unique_for_overwrite<std::byte[]>(sizeof(Entry) * new_entries + new_bytes);
+  if (count_ > 0) std::memcpy(block.get(), block_.get(), sizeof(Entry) * count_);
+  if (bytes_used_ > 0) {
+    std::memcpy(block.get() + sizeof(Entry) * new_entries, arena(), bytes_used_);
+  }
+  block_ = std::move(block);
+  entry_capacity_ = static_cast<uint32_t>(new_entries);
+  bytes_capacity_ = static_cast<uint32_t>(new_bytes);
+}
+
+void Attributes::Grow(size_t min_entries, size_t min_bytes) {
+  size_t new_entries = entry_capacity_;
+  if (min_entries > new_entries) {
+    new_entries = std::max<size_t>({min_entries, size_t{2} * entry_capacity_, 4});
+  }
+  size_t new_bytes = bytes_capacity_;
+  if (min_bytes > new_bytes) {
+    new_bytes = std::min(std::max<size_t>({min_bytes, size_t{2} * bytes_capacity_, 64}), kMaxArena);
+  }
+  if (new_entries != entry_capacity_ || new_bytes != bytes_capacity_) {
+    Reallocate(new_entries, new_bytes);
+  }
+}
+
+void Attributes::Reserve(size_t entries_wanted, size_t bytes_wanted) {
+  if (entries_wanted <= entry_capacity_ && bytes_wanted <= bytes_capacity_) return;
+  // Exact sizes: the caller knows what it needs.
+  Reallocate(std::max<size_t>(entry_capacity_, entries_wanted),
+             std::min(std::max<size_t>(bytes_capacity_, bytes_wanted), kMaxArena));
+}
+
+uint32_t Attributes::AppendBytes(std::string_view bytes) {
+  uint32_t offset = bytes_used_;
+  if (!bytes.empty()) std::memcpy(arena() + offset, bytes.data(), bytes.size());
+  bytes_used_ += static_cast<uint32_t>(bytes.size());
+  return offset;
+}
+
+void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
+  entry.type = static_cast<uint8_t>(value.index());
+  switch (entry.type) {
+    case kBool:
+      entry.value.b = std::get<bool>(value);
+      break;
+    case kInt:
+      entry.value.i = std::get<int64_t>(value);
+      break;
+    case kUint:
+      entry.value.u = std::get<uint64_t>(value);
+      break;
+    case kDouble:
+      entry.value.d = std::get<double>(value);
+      break;
+    default: {
+      // The caller has made room for the string (or it fits in the old slot).
+      std::string_view s = std::get<std::string_view>(value);
+      uint32_t offset = AppendBytes(s);
+      entry.value.s = {offset, static_cast<uint32_t>(s.size())};
+      break;
+    }
+  }
+}
+
+void Attributes::Set(std::string_view key, const AttributeValue& value) {
+  AttributeValue stored = value;
+  std::string owned;  // only used when the value views into our own arena
+  if (auto* s = std::get_if<std::string_view>(&stored)) {
+    if (max_value_length_ != 0) *s = TruncateUtf8(*s, max_value_length_);
+    const char* base = block_ ? arena() : nullptr;
+    if (base != nullptr && s->data() >= base && s->data() < base + bytes_capacity_) {
+      owned.assign(*s);
+      *s = owned;
+    }
+  }
+  std::string owned_key;
+  if (block_ && key.data() >= arena() && key.data() < arena() + bytes_capacity_) {
+    owned_key.assign(key);
+    key = owned_key;
+  }
+  const size_t value_bytes =
+      stored.index() == kString ? std::get<std::string_view>(stored).size() : 0;
+
+  Entry* table = entries();
+  for (uint32_t i = 0; i < count_; ++i) {
+    Entry& e = table[i];
+    if (e.key_length == key.size() && SameBytes(arena() + e.key_offset, key)) {
+      if (value_bytes > 0 && e.type == kString && e.value.s.length >= value_bytes) {
+        // Reuse the old slot in place.
+        std::memcpy(arena() + e.value.s.offset, std::get<std::string_view>(stored).data(),
+                    value_bytes);
+        e.value.s.length = static_cast<uint32_t>(value_bytes);
+        return;
+      }
+      if (bytes_used_ + value_bytes > bytes_capacity_) {
+        if (bytes_used_ + value_bytes > kMaxArena) return;
+        Grow(count_, bytes_used_ + value_bytes);
+      }
+      StoreValue(entries()[i], stored);
+      return;
+    }
+  }
+  if (max_count_ != 0 && count_ >= max_count_) {
+    ++dropped_;
+    return;
+  }
+  const size_t needed = bytes_used_ + key.size() + value_bytes;
+  if (needed > kMaxArena) {
+    ++dropped_;
+    return;
+  }
+  if (count_ + 1 > entry_capacity_ || needed > bytes_capacity_) Grow(count_ + size_t{1}, needed);
+  Entry& e = entries()[count_];
+  e.key_offset = AppendBytes(key);
+  e.key_length = static_cast<uint32_t>(key.size());
+  StoreValue(e, stored);
+  ++count_;
+}
+
+KeyValueView Attributes::At(size_t index) const noexcept {
+  const Entry& e = entries()[index];
+  const char* base = arena();
+  KeyValueView kv{std::string_view(base + e.key_offset, e.key_length), AttributeValue(false)};
+  switch (e.type) {
+    case kBool:
+      kv.value = e.value.b;
+      break;
+    case kInt:
+      kv.value = e.value.i;
+      break;
+    case kUint:
+      kv.value = e.value.u;
+      break;
+    case kDouble:
+      kv.value = e.value.d;
+      break;
+    default:
+      kv.value = std::string_view(base + e.value.s.offset, e.value.s.length);
+      break;
+  }
+  return kv;
+}
+
+std::optional<AttributeValue> Attributes::Find(std::string_view key) const noexcept {
+  const Entry* table = entries();
+  const char* base = arena();
+  for (uint32_t i = 0; i < count_; ++i) {
+    const Entry& e = table[i];
+    if (e.key_length == key.size() && SameBytes(base + e.key_offset, key)) {
+      return At(i).value;
+    }
+  }
+  return std::nullopt;
+}
+
+void Attributes::Clear() noexcept {
+  count_ = 0;
+  bytes_used_ = 0;
+  dropped_ = 0;
+}
+
+}  // namespace vllora::otel

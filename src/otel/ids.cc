@@ -1,0 +1,223 @@
+#include "vllora/otel/ids.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace vllora::otel {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int HexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+template <size_t N>
+bool ParseHex(std::string_view hex, std::array<uint8_t, N>& out) noexcept {
+  if (hex.size() != 2 * N) return false;
+  for (size_t i = 0; i < N; ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
+template <size_t N>
+std::string ToHexString(const std::array<uint8_t, N>& bytes) {
+  std::string out(2 * N, '0');
+  for (size_t i = 0; i < N; ++i) {
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 0xF];
+  }
+  return out;
+}
+
+template <size_t N>
+bool AnyNonZero(const std::array<uint8_t, N>& bytes) noexcept {
+  uint8_t acc = 0;
+  for (uint8_t b : bytes) acc |= b;
+  return acc != 0;
+}
+
+// --- per-thread xoshiro256++ -------------------------------------------------------------
+
+// Bumped in the child after fork() so every thread-local generator reseeds instead of
+// repeating the parent's sequence.
+std::atomic<uint64_t> g_fork_generation{1};
+
+void OnForkChild() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+void RegisterForkHandler() noexcept {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, &OnForkChild);
+    return true;
+  }();
+  (void)registered;
+}
+
+inline uint64_t Rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+uint64_t SplitMix64(uint64_t& state) noexcept {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+struct Xoshiro {
+  uint64_t s[4] = {0, 0, 0, 0};
+  uint64_t generation = 0;
+
+  void Seed() noexcept {
+    uint64_t seed = 0;
+    try {
+      std::random_device device;
+      seed = (static_cast<uint64_t>(device()) << 32) ^ device();
+    } catch (...) {
+      // No entropy device: fall back to time and addresses (ids only need uniqueness).
+    }
+    seed ^= static_cast<uint64_t>(
+        std::chrono::high_resolution_clock::now().time_since_epoch().count());
+    seed ^= static_cast<uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()))
+            << 1;
+    seed ^= reinterpret_cast<uintptr_t>(this);  // distinct per thread (TLS address)
+    for (uint64_t& word : s) word = SplitMix64(seed);
+  }
+
+  uint64_t Next() noexcept {
+    // relaxed: only needs to eventually observe the post-fork bump, which happens in the
+    // single-threaded child before any other code runs.
+    uint64_t current = g_fork_generation.load(std::memory_order_relaxed);
+    if (generation != current) {
+      RegisterForkHandler();
+      Seed();
+      generation = current;
+    }
+    const uint64_t result = Rotl(s[0] + s[3], 23) + s[0];
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = Rotl(s[3], 45);
+    return result;
+  }
+};
+
+uint64_t NextRandom() noexcept {
+  thread_local Xoshiro rng;
+  return rng.Next();
+}
+
+void FillRandom(uint8_t* out, size_t n) noexcept {
+  while (n > 0) {
+    uint64_t r = NextRandom();
+    size_t take = n < 8 ? n : 8;
+    std::memcpy(out, &r, take);
+    out += take;
+    n -= take;
+  }
+}
+
+SpanId RandomSpanId() noexcept {
+  SpanId id;
+  do {
+    FillRandom(id.bytes.data(), id.bytes.size());
+  } while (!id.IsValid());
+  return id;
+}
+
+class RandomIdGenerator final : public IdGenerator {
+ public:
+  TraceId GenerateTraceId() noexcept override {
+    TraceId id;
+    do {
+      FillRandom(id.bytes.data(), id.bytes.size());
+    } while (!id.IsValid());
+    return id;
+  }
+  SpanId GenerateSpanId() noexcept override { return RandomSpanId(); }
+};
+
+class UuidIdGenerator final : public IdGenerator {
+ public:
+  TraceId GenerateTraceId() noexcept override {
+    TraceId id;
+    FillRandom(id.bytes.data(), id.bytes.size());
+    id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);  // version 4
+    id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);  // variant 10xx
+    return id;  // never all-zero: the version nibble is set
+  }
+  SpanId GenerateSpanId() noexcept override { return RandomSpanId(); }
+};
+
+}  // namespace
+
+bool TraceId::IsValid() const noexcept { return AnyNonZero(bytes); }
+std::string TraceId::ToHex() const { return ToHexString(bytes); }
+std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
+  TraceId id;
+  if (!ParseHex(hex, id.bytes)) return std::nullopt;
+  return id;
+}
+
+bool SpanId::IsValid() const noexcept { return AnyNonZero(bytes); }
+std::string SpanId::ToHex() const { return ToHexString(bytes); }
+std::optional<SpanId> SpanId::FromHex(std::string_view hex) noexcept {
+  SpanId id;
+  if (!ParseHex(hex, id.bytes)) return std::nullopt;
+  return id;
+}
+
+uint64_t SpanId::ToUint64() const noexcept {
+  uint64_t value = 0;
+  for (uint8_t b : bytes) value = (value << 8) | b;
+  return value;
+}
+
+SpanId SpanId::FromUint64(uint64_t value) noexcept {
+  SpanId id;
+  for (size_t i = 0; i < 8; ++i) id.bytes[7 - i] = static_cast<uint8_t>(value >> (8 * i));
+  return id;
+}
+
+std::string TraceIdToUuid(const TraceId& trace_id) {
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHexDigits[trace_id.bytes[i] >> 4]);
+    out.push_back(kHexDigits[trace_id.bytes[i] & 0xF]);
+  }
+  return out;
+}
+
+std::optional<TraceId> TraceIdFromUuid(std::string_view uuid) noexcept {
+  char compact[32];
+  size_t n = 0;
+  for (char c : uuid) {
+    if (c == '-') continue;
+    if (n == sizeof(compact)) return std::nullopt;
+    compact[n++] = c;
+  }
+  return TraceId::FromHex(std::string_view(compact, n));
+}
+
+std::unique_ptr<IdGenerator> MakeRandomIdGenerator() {
+  return std::make_unique<RandomIdGenerator>();
+}
+
+std::unique_ptr<IdGenerator> MakeUuidIdGenerator() { return std::make_unique<UuidIdGenerator>(); }
+
+}  // namespace vllora::otel

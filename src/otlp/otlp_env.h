@@ -1,0 +1,49 @@
+// Private: reading the OTEL_EXPORTER_OTLP_* environment variables, shared by the OTLP exporters
+// (gRPC now, HTTP later). Std types only, but internal: option structs are the public surface.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vllora::otlp::internal {
+
+/// A variable that is set to a non-empty value.
+struct EnvValue {
+  std::string name;   // e.g. "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
+  std::string value;  // never empty
+};
+
+/// Returns OTEL_EXPORTER_OTLP_TRACES_<suffix> if set and non-empty, else OTEL_EXPORTER_OTLP_<suffix>
+/// if set and non-empty, else nullopt.
+std::optional<EnvValue> GetTracesEnv(std::string_view suffix);
+
+/// Decodes %XX escapes; a '%' not followed by two hex digits is kept as it is.
+std::string PercentDecode(std::string_view text);
+
+/// Removes leading and trailing spaces and tabs.
+std::string_view TrimSpaces(std::string_view text) noexcept;
+
+/// Parses the W3C-baggage-like "k=v,k2=v2" header list (keys and values trimmed, then
+/// percent-decoded; keys lower-cased). Entries without '=' or with an empty key are skipped and
+/// make `*had_invalid` true.
+std::vector<std::pair<std::string, std::string>> ParseHeaderList(std::string_view text,
+                                                                 bool* had_invalid);
+
+/// Parses a positive number of milliseconds; nullopt for anything else.
+std::optional<std::chrono::milliseconds> ParseTimeoutMillis(std::string_view text) noexcept;
+
+/// Parses "true"/"false" (any case); nullopt for anything else.
+std::optional<bool> ParseBool(std::string_view text) noexcept;
+
+/// Lower-cases ASCII letters.
+std::string AsciiLower(std::string_view text);
+
+/// Emits the standard "invalid value" warning: `<name>="<value>" is invalid (<why>); using
+/// <fallback>`.
+void WarnInvalidEnv(const EnvValue& env, std::string_view why, std::string_view fallback) noexcept;
+
+}  // namespace vllora::otlp::internal

@@ -1,0 +1,94 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/recording_layer.h"
+#include "vllora/core/core.h"
+#include "vllora/subscriber/filter.h"
+#include "vllora/subscriber/registry.h"
+
+namespace vllora {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::RecordingLayer;
+
+struct Shared {
+  int value = 0;
+};
+
+TEST(RegistryTest, LayersAreFilteredIndependently) {
+  auto vllora_layer = std::make_shared<RecordingLayer>();
+  auto app_layer = std::make_shared<RecordingLayer>();
+  auto logs = std::make_shared<RecordingLayer>();
+  auto registry = Registry::Create();
+  registry->With(vllora_layer, std::make_shared<TargetFilter>("vllora::user_tracing", LevelFilter::kInfo))
+      .With(app_layer, std::make_shared<TargetFilter>("app::runtime", LevelFilter::kInfo))
+      .With(logs, std::make_shared<LevelOnlyFilter>(LevelFilter::kWarn));  // quiet logs
+  SetGlobalSubscriber(registry);
+  {
+    Span execution = VLLORA_INFO_SPAN("app::runtime::execution", "execution");
+    auto e = execution.Enter();
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto r = run.Enter();
+    Span debug = VLLORA_DEBUG_SPAN("vllora::user_tracing::run", "debug_only");
+    EXPECT_TRUE(debug.IsDisabled());
+    VLLORA_EVENT(Level::kInfo, "vllora::user_tracing::run", "info event");
+    VLLORA_EVENT(Level::kError, "other", "error event");
+    EXPECT_EQ(registry->LiveSpans(), 2u);
+  }
+  EXPECT_EQ(registry->LiveSpans(), 0u);
+  // The quiet log layer did not hide the INFO spans from the OTel-like layers.
+  EXPECT_THAT(vllora_layer->Take(),
+              ElementsAre("new run{} parent=execution", "enter run",
+                          "event INFO vllora::user_tracing::run 'info event'{} in=run", "exit run",
+                          "close run"));
+  EXPECT_THAT(app_layer->Take(), ElementsAre("new execution{} parent=-", "enter execution",
+                                             "exit execution", "close execution"));
+  EXPECT_THAT(logs->Take(), ElementsAre("event ERROR other 'error event'{} in=run"));
+}
+
+class ExtensionLayer : public Layer {
+ public:
+  explicit ExtensionLayer(int add) : add_(add) {}
+  void OnNewSpan(SpanRef span, FieldSpan) noexcept override {
+    Shared* shared = span.Get<Shared>();
+    if (shared == nullptr) shared = span.Set(new Shared());
+    shared->value += add_;
+    // The nearest ancestor's extension is visible to every layer.
+    for (SpanRef p = span.parent(); p; p = p.parent()) {
+      if (auto* s = p.Get<Shared>()) {
+        parent_values.push_back(s->value);
+        break;
+      }
+    }
+  }
+  void OnClose(SpanRef span) noexcept override { closed_values.push_back(span.Get<Shared>()->value); }
+  std::vector<int> parent_values;
+  std::vector<int> closed_values;
+
+ private:
+  int add_;
+};
+
+TEST(RegistryTest, ExtensionsAreSharedBetweenLayers) {
+  auto a = std::make_shared<ExtensionLayer>(1);
+  auto b = std::make_shared<ExtensionLayer>(10);
+  auto registry = Registry::Create();
+  registry->With(a, std::make_shared<TargetFilter>("x", LevelFilter::kTrace))
+      .With(b, std::make_shared<TargetFilter>("x::y", LevelFilter::kTrace));
+  SetGlobalSubscriber(registry);
+  EXPECT_EQ(registry->IndexOf(b.get()), 1);
+  {
+    Span outer = VLLORA_INFO_SPAN("x::y", "outer");  // both layers: 1 + 10
+    auto entered = outer.Enter();
+    Span inner = VLLORA_INFO_SPAN("x", "inner");  // only a
+    EXPECT_TRUE(SpanRef(static_cast<internal::SpanRecord*>(nullptr)).operator bool() == false);
+  }
+  EXPECT_THAT(a->parent_values, ElementsAre(11));
+  EXPECT_THAT(b->parent_values, ElementsAre());
+  EXPECT_THAT(a->closed_values, ElementsAre(1, 11));
+  EXPECT_THAT(b->closed_values, ElementsAre(11));
+}
+
+}  // namespace
+}  // namespace vllora
