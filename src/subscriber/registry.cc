@@ -34,6 +34,12 @@ inline void ForEachLayer(uint64_t mask, Fn&& fn) noexcept {
 
 }  // namespace
 
+SpanRef SpanRef::FromSpan(const Span& span) noexcept {
+  internal::SpanNode* node = span.node();
+  if (node == nullptr || dynamic_cast<Registry*>(node->owner) == nullptr) return SpanRef();
+  return SpanRef(AsRecord(node));
+}
+
 const Metadata& SpanRef::metadata() const noexcept { return record_->callsite->metadata; }
 uint64_t SpanRef::id() const noexcept { return record_->id; }
 SpanRef SpanRef::parent() const noexcept { return SpanRef(record_->parent); }

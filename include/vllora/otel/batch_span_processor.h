@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "vllora/otel/exporter.h"
 #include "vllora/otel/processor.h"
@@ -77,7 +79,11 @@ class BatchSpanProcessor : public SpanProcessor {
   BatchSpanProcessorStats Stats() const noexcept;
 
  private:
-  std::shared_ptr<internal::BatchState> state_;
+  std::shared_ptr<internal::BatchState> state_;  // shared with the worker thread
+  std::thread worker_;
+  std::mutex shutdown_mutex_;
+  bool shutdown_called_ = false;
+  bool shutdown_result_ = true;
 };
 
 }  // namespace vllora::otel

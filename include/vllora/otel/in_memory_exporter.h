@@ -4,6 +4,7 @@
 // TracerProvider::Builder::WithSimpleExporter(), then Take() the spans and assert on them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -50,7 +51,7 @@ class InMemorySpanExporter final : public SpanExporter {
 
  private:
   std::shared_ptr<InMemorySpanStorage> storage_;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace vllora::otel

@@ -44,8 +44,8 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  /// Starts a span. Never returns null. Returns a non-recording span when the sampler drops it
-  /// or the provider is shut down.
+  /// Starts a span. Returns a non-recording span when the sampler drops it or the provider is
+  /// shut down. Returns null only if even a non-recording span cannot be allocated (OOM).
   /// Allocation: non-recording: 1 (the Span). Recording: Span + SpanData + one attribute block
   /// (+ name if longer than the small-string buffer).
   /// Blocking: never, unless a processor's OnStart blocks.

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -109,6 +110,10 @@ class TracerProvider {
  private:
   explicit TracerProvider(std::shared_ptr<internal::ProviderState> state) noexcept;
   std::shared_ptr<internal::ProviderState> state_;
+  std::mutex mutex_;  // guards tracers_ and the shutdown result
+  std::vector<std::shared_ptr<Tracer>> tracers_;
+  bool shutdown_called_ = false;
+  bool shutdown_result_ = false;
 };
 
 }  // namespace vllora::otel

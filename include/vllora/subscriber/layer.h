@@ -34,6 +34,9 @@ class SpanRef {
  public:
   SpanRef() noexcept = default;
   explicit SpanRef(internal::SpanRecord* record) noexcept : record_(record) {}
+  /// The registry record behind a Span; empty when the span is disabled or was not created by a
+  /// Registry.
+  static SpanRef FromSpan(const Span& span) noexcept;
 
   explicit operator bool() const noexcept { return record_ != nullptr; }
   const Metadata& metadata() const noexcept;

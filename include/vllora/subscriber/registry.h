@@ -21,6 +21,12 @@
 
 namespace vllora {
 
+/// A layer together with its per-layer filter.
+struct FilteredLayer {
+  std::shared_ptr<Layer> layer;
+  std::shared_ptr<const Filter> filter;
+};
+
 /// The standard Subscriber. At most 64 layers.
 ///
 /// Thread-safety: With() must be called before the registry is installed; afterwards every
@@ -31,6 +37,9 @@ class Registry final : public Subscriber {
 
   /// Adds a layer with its filter (null: the layer sees everything). Returns *this.
   Registry& With(std::shared_ptr<Layer> layer, std::shared_ptr<const Filter> filter = nullptr);
+  Registry& With(FilteredLayer layer) {
+    return With(std::move(layer.layer), std::move(layer.filter));
+  }
 
   /// The index With() gave the layer, or -1.
   int IndexOf(const Layer* layer) const noexcept;

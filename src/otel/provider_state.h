@@ -1,0 +1,30 @@
+// Private: the state shared by a TracerProvider, its Tracers and their live Spans.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "vllora/otel/ids.h"
+#include "vllora/otel/processor.h"
+#include "vllora/otel/sampler.h"
+#include "vllora/otel/span_data.h"
+#include "vllora/otel/tracer_provider.h"
+
+namespace vllora::otel::internal {
+
+struct ProviderState {
+  std::vector<std::unique_ptr<SpanProcessor>> processors;
+  std::vector<SpanProcessor*> on_start;  // processors with NeedsOnStart()
+  std::vector<SpanProcessor*> on_end;    // processors with NeedsOnEnd()
+  std::unique_ptr<IdGenerator> id_generator;
+  std::unique_ptr<Sampler> sampler;
+  std::shared_ptr<const Resource> resource;
+  SpanLimits limits;
+  std::atomic<bool> shut_down{false};
+
+  /// Hands a finished span to every OnEnd processor (copies for all but the last).
+  void DispatchEnd(std::unique_ptr<SpanData> data) noexcept;
+};
+
+}  // namespace vllora::otel::internal

@@ -1,0 +1,117 @@
+#include "vllora/otel/span.h"
+
+#include <mutex>
+
+#include "otel/provider_state.h"
+#include "vllora/otel/clock.h"
+
+namespace vllora::otel {
+
+Span::Span(const SpanContext& context) noexcept : context_(context) {}
+
+Span::Span(const SpanContext& context, std::unique_ptr<SpanData> data,
+           std::shared_ptr<internal::ProviderState> state) noexcept
+    : context_(context), recording_(true), data_(std::move(data)), state_(std::move(state)) {}
+
+Span::~Span() { End(); }
+
+std::unique_ptr<Span> Span::MakeNonRecording(const SpanContext& context) {
+  return std::unique_ptr<Span>(new Span(context));
+}
+
+void Span::SetAttribute(std::string_view key, const AttributeValue& value) noexcept {
+  // relaxed: a fast-path hint only; data_ is re-checked under the lock.
+  if (!recording_.load(std::memory_order_relaxed)) return;
+  std::lock_guard<internal::SpinLock> guard(lock_);
+  if (!data_) return;
+  try {
+    data_->attributes.Set(key, value);
+  } catch (...) {
+    // Out of memory: the attribute is dropped rather than thrown into the application.
+  }
+}
+
+void Span::AddEvent(std::string_view name, std::span<const KeyValueView> attributes,
+                    uint64_t time_unix_nano) noexcept {
+  if (!recording_.load(std::memory_order_relaxed)) return;
+  if (time_unix_nano == 0) time_unix_nano = NowUnixNanos();
+  try {
+    // Build the event outside the lock; only the push happens under it.
+    Event event;
+    event.name.assign(name);
+    event.time_unix_nano = time_unix_nano;
+    const SpanLimits& limits = state_->limits;
+    if (!attributes.empty()) {
+      event.attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
+      size_t bytes = 0;
+      for (const KeyValueView& kv : attributes) {
+        bytes += kv.key.size();
+        if (auto* s = std::get_if<std::string_view>(&kv.value)) bytes += s->size();
+      }
+      event.attributes.Reserve(attributes.size(), bytes);
+      for (const KeyValueView& kv : attributes) event.attributes.Set(kv.key, kv.value);
+    }
+    std::lock_guard<internal::SpinLock> guard(lock_);
+    if (!data_) return;
+    if (limits.max_events != 0 && data_->events.size() >= limits.max_events) {
+      ++data_->dropped_events_count;
+      return;
+    }
+    data_->events.push_back(std::move(event));
+  } catch (...) {
+  }
+}
+
+void Span::SetStatus(StatusCode code, std::string_view message) noexcept {
+  if (!recording_.load(std::memory_order_relaxed) || code == StatusCode::kUnset) return;
+  std::lock_guard<internal::SpinLock> guard(lock_);
+  if (!data_ || data_->status_code == StatusCode::kOk) return;
+  data_->status_code = code;
+  try {
+    if (code == StatusCode::kError) {
+      data_->status_message.assign(message);
+    } else {
+      data_->status_message.clear();
+    }
+  } catch (...) {
+  }
+}
+
+void Span::RecordError(std::string_view message) noexcept {
+  if (!recording_.load(std::memory_order_relaxed)) return;
+  std::lock_guard<internal::SpinLock> guard(lock_);
+  if (!data_) return;
+  try {
+    if (data_->status_code != StatusCode::kOk) {
+      data_->status_code = StatusCode::kError;
+      data_->status_message.assign(message);
+    }
+    data_->attributes.Set("error", message);
+  } catch (...) {
+  }
+}
+
+void Span::UpdateName(std::string_view name) noexcept {
+  if (!recording_.load(std::memory_order_relaxed)) return;
+  std::lock_guard<internal::SpinLock> guard(lock_);
+  if (!data_) return;
+  try {
+    data_->name.assign(name);
+  } catch (...) {
+  }
+}
+
+void Span::End(uint64_t end_time_unix_nano) noexcept {
+  if (!recording_.load(std::memory_order_relaxed)) return;
+  std::unique_ptr<SpanData> data;
+  {
+    std::lock_guard<internal::SpinLock> guard(lock_);
+    data = std::move(data_);
+    recording_.store(false, std::memory_order_relaxed);
+  }
+  if (!data) return;
+  data->end_time_unix_nano = end_time_unix_nano != 0 ? end_time_unix_nano : NowUnixNanos();
+  state_->DispatchEnd(std::move(data));
+}
+
+}  // namespace vllora::otel

@@ -1,0 +1,90 @@
+#include "vllora/otel/tracer.h"
+
+#include <algorithm>
+
+#include "otel/context_internal.h"
+#include "otel/provider_state.h"
+#include "vllora/otel/clock.h"
+
+namespace vllora::otel {
+
+Tracer::Tracer(std::shared_ptr<internal::ProviderState> state,
+               std::shared_ptr<const InstrumentationScope> scope) noexcept
+    : state_(std::move(state)), scope_(std::move(scope)) {}
+
+Tracer::~Tracer() = default;
+
+std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
+                                        const StartSpanOptions& options) noexcept {
+  const Context& context =
+      options.context != nullptr ? *options.context : internal::CurrentContextRef();
+  const SpanContext& parent = options.parent != nullptr ? *options.parent : context.span_context();
+  internal::ProviderState& state = *state_;
+  const bool has_parent = parent.IsValid();
+  const TraceId trace_id = has_parent ? parent.trace_id() : state.id_generator->GenerateTraceId();
+  const SpanId span_id = state.id_generator->GenerateSpanId();
+
+  try {
+    // acquire: pairs with the release in Shutdown so a span started after it is non-recording.
+    if (state.shut_down.load(std::memory_order_acquire)) {
+      return std::unique_ptr<Span>(new Span(SpanContext(
+          trace_id, span_id, 0, false, has_parent ? parent.trace_state() : std::string())));
+    }
+    SamplingResult result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
+    const uint8_t flags = result.decision == SamplingDecision::kRecordAndSample
+                              ? static_cast<uint8_t>(TraceFlags::kSampled)
+                              : static_cast<uint8_t>(TraceFlags::kNone);
+    SpanContext span_context(trace_id, span_id, flags, false, std::move(result.trace_state));
+    if (result.decision == SamplingDecision::kDrop) {
+      return std::unique_ptr<Span>(new Span(span_context));
+    }
+
+    auto data = std::make_unique<SpanData>();
+    data->trace_id = trace_id;
+    data->span_id = span_id;
+    if (has_parent) {
+      data->parent_span_id = parent.span_id();
+      data->parent_is_remote = parent.IsRemote();
+    }
+    data->trace_state = span_context.trace_state();
+    data->trace_flags = flags;
+    data->name.assign(name);
+    data->kind = options.kind;
+    data->start_time_unix_nano =
+        options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
+    data->resource = state.resource;
+    data->scope = scope_;
+
+    const SpanLimits& limits = state.limits;
+    data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
+    // One block sized for the initial attributes plus typical later additions, so most spans
+    // never reallocate it.
+    size_t bytes = 192;
+    for (const KeyValueView& kv : options.attributes) {
+      bytes += kv.key.size();
+      if (auto* s = std::get_if<std::string_view>(&kv.value)) bytes += s->size();
+    }
+    data->attributes.Reserve(std::max<size_t>(8, options.attributes.size() + 4), bytes);
+    for (const KeyValueView& kv : options.attributes) data->attributes.Set(kv.key, kv.value);
+
+    if (!options.links.empty()) {
+      size_t keep = options.links.size();
+      if (limits.max_links != 0 && keep > limits.max_links) keep = limits.max_links;
+      data->links.assign(options.links.begin(), options.links.begin() + static_cast<std::ptrdiff_t>(keep));
+      data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
+    }
+
+    std::unique_ptr<Span> span(new Span(span_context, std::move(data), state_));
+    for (SpanProcessor* processor : state.on_start) processor->OnStart(*span, context);
+    return span;
+  } catch (...) {
+    // Out of memory: fall back to a non-recording span (or null if even that fails).
+    try {
+      return std::unique_ptr<Span>(new Span(SpanContext(trace_id, span_id, 0, false)));
+    } catch (...) {
+      return nullptr;
+    }
+  }
+}
+
+}  // namespace vllora::otel

@@ -1,0 +1,246 @@
+#include "vllora/otel_layer/otel_layer.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "vllora/core/context.h"
+
+namespace vllora {
+
+namespace {
+
+// The SDK span of a facade span. One per facade span, shared by every OTel layer (the registry
+// keys extensions by type), so layers sharing a tracer find each other's spans as parents.
+struct OtelSpanExt {
+  std::unique_ptr<otel::Span> span;
+  const Layer* owner;
+};
+
+constexpr size_t kInlineAttributes = 32;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
+  switch (value.type()) {
+    case Value::Type::kString:
+    case Value::Type::kJson: out = value.str(); return true;
+    case Value::Type::kInt64: out = value.as_int64(); return true;
+    case Value::Type::kUint64: out = value.as_uint64(); return true;
+    case Value::Type::kDouble: out = value.as_double(); return true;
+    case Value::Type::kBool: out = value.as_bool(); return true;
+    case Value::Type::kNone: return false;
+  }
+  return false;
+}
+
+std::optional<otel::SpanKind> ParseKind(std::string_view s) {
+  if (EqualsIgnoreCase(s, "server")) return otel::SpanKind::kServer;
+  if (EqualsIgnoreCase(s, "client")) return otel::SpanKind::kClient;
+  if (EqualsIgnoreCase(s, "producer")) return otel::SpanKind::kProducer;
+  if (EqualsIgnoreCase(s, "consumer")) return otel::SpanKind::kConsumer;
+  if (EqualsIgnoreCase(s, "internal")) return otel::SpanKind::kInternal;
+  return std::nullopt;
+}
+
+bool IsSpecial(std::string_view key) { return key.starts_with("otel."); }
+
+// Applies the fields that need the SDK span's API (status, name, error) rather than attributes.
+void ApplySpecial(otel::Span& span, const Field& field) noexcept {
+  std::string_view key = field.key;
+  if (key == "otel.name" && field.value.is_string()) {
+    span.UpdateName(field.value.str());
+  } else if (key == "otel.status_code" && field.value.is_string()) {
+    if (EqualsIgnoreCase(field.value.str(), "error")) span.SetStatus(otel::StatusCode::kError);
+    if (EqualsIgnoreCase(field.value.str(), "ok")) span.SetStatus(otel::StatusCode::kOk);
+  } else if (key == "otel.status_message" && field.value.is_string()) {
+    span.SetStatus(otel::StatusCode::kError, field.value.str());
+  }
+}
+
+void ApplyField(otel::Span& span, const Field& field) noexcept {
+  if (IsSpecial(field.key)) {
+    ApplySpecial(span, field);
+    return;
+  }
+  if (field.key == "error" && field.value.is_string() && !field.value.str().empty()) {
+    span.RecordError(field.value.str());  // status ERROR + the `error` attribute
+    return;
+  }
+  otel::AttributeValue value;
+  if (ToAttribute(field.value, value)) span.SetAttribute(field.key, value);
+}
+
+OtelSpanExt* NearestBridged(SpanRef span) noexcept {
+  for (SpanRef s = span; s; s = s.parent()) {
+    if (auto* ext = s.Get<OtelSpanExt>()) return ext;
+  }
+  return nullptr;
+}
+
+class OtelLayerImpl final : public Layer {
+ public:
+  OtelLayerImpl(std::shared_ptr<otel::Tracer> tracer, OtelLayerOptions options)
+      : tracer_(std::move(tracer)), options_(options) {}
+
+  void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
+    if (tracer_ == nullptr || span.Get<OtelSpanExt>() != nullptr) return;  // already bridged
+    otel::SpanContext parent_context;
+    otel::StartSpanOptions start;
+    if (OtelSpanExt* parent = NearestBridged(span.parent())) {
+      parent_context = parent->span->context();
+      start.parent = &parent_context;
+    }
+    otel::Context context = otel::Context::Current();
+    start.context = &context;
+
+    std::array<otel::KeyValueView, kInlineAttributes> attributes;
+    size_t count = 0;
+    // Fields that need the span API (status, error) or did not fit inline: applied after start.
+    std::array<uint16_t, kInlineAttributes> deferred{};
+    size_t deferred_count = 0;
+    bool overflow = false;  // more deferred fields than `deferred` holds: rescan everything
+    std::string_view name = span.metadata().name;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const Field& field = fields[i];
+      if (field.key == "otel.kind" && field.value.is_string()) {
+        if (auto kind = ParseKind(field.value.str())) start.kind = *kind;
+        continue;
+      }
+      if (field.key == "otel.name" && field.value.is_string()) {
+        name = field.value.str();
+        continue;
+      }
+      otel::AttributeValue value;
+      bool needs_api = IsSpecial(field.key) || field.key == "error";
+      if (!needs_api && count < attributes.size()) {
+        if (ToAttribute(field.value, value)) attributes[count++] = {field.key, value};
+        continue;
+      }
+      if (deferred_count < deferred.size() && i <= UINT16_MAX) {
+        deferred[deferred_count++] = static_cast<uint16_t>(i);
+      } else {
+        overflow = true;
+      }
+    }
+    if (options_.with_location && count + 3 <= attributes.size()) {
+      const Metadata& m = span.metadata();
+      attributes[count++] = {"code.filepath", std::string_view(m.file ? m.file : "")};
+      attributes[count++] = {"code.lineno", static_cast<int64_t>(m.line)};
+      attributes[count++] = {"code.namespace", m.target};
+    }
+    start.attributes = std::span<const otel::KeyValueView>(attributes.data(), count);
+
+    std::unique_ptr<otel::Span> otel_span = tracer_->StartSpan(name, start);
+    if (otel_span == nullptr) return;
+    if (overflow) {
+      for (const Field& field : fields) {
+        if (field.key != "otel.kind" && field.key != "otel.name") ApplyField(*otel_span, field);
+      }
+    } else {
+      for (size_t i = 0; i < deferred_count; ++i) ApplyField(*otel_span, fields[deferred[i]]);
+    }
+    span.Set(new OtelSpanExt{std::move(otel_span), this});
+  }
+
+  void OnRecord(SpanRef span, FieldSpan fields) noexcept override {
+    OtelSpanExt* ext = span.Get<OtelSpanExt>();
+    if (ext == nullptr || ext->owner != this) return;
+    for (const Field& field : fields) ApplyField(*ext->span, field);
+  }
+
+  void OnEvent(const EventData& event) noexcept override {
+    if (!options_.with_events) return;
+    OtelSpanExt* ext = NearestBridged(event.parent);
+    if (ext == nullptr) return;
+    std::array<otel::KeyValueView, kInlineAttributes> attributes;
+    size_t count = 0;
+    attributes[count++] = {"level", ToString(event.metadata.level)};
+    attributes[count++] = {"target", event.metadata.target};
+    for (const Field& field : event.fields) {
+      if (count == attributes.size()) break;
+      otel::AttributeValue value;
+      if (ToAttribute(field.value, value)) attributes[count++] = {field.key, value};
+    }
+    ext->span->AddEvent(event.message.empty() ? std::string_view("event") : event.message,
+                        std::span<const otel::KeyValueView>(attributes.data(), count));
+  }
+
+  void OnClose(SpanRef span) noexcept override {
+    OtelSpanExt* ext = span.Get<OtelSpanExt>();
+    if (ext == nullptr || ext->owner != this) return;
+    ext->span->End();
+  }
+
+ private:
+  std::shared_ptr<otel::Tracer> tracer_;
+  OtelLayerOptions options_;
+};
+
+std::shared_ptr<const void> CaptureOtelContext() noexcept {
+  otel::Context current = otel::Context::Current();
+  if (current.IsEmpty()) return nullptr;
+  try {
+    return std::make_shared<const otel::Context>(std::move(current));
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+std::shared_ptr<const void> ExchangeOtelContext(std::shared_ptr<const void> value) noexcept {
+  otel::Context next;
+  if (value != nullptr) next = *static_cast<const otel::Context*>(value.get());
+  otel::Context previous = otel::Context::Swap(std::move(next));
+  if (previous.IsEmpty()) return nullptr;
+  try {
+    return std::make_shared<const otel::Context>(std::move(previous));
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+constexpr ContextSlot kOtelContextSlot{&CaptureOtelContext, &ExchangeOtelContext};
+
+}  // namespace
+
+void EnableOtelContextPropagation() noexcept { (void)RegisterContextSlot(&kOtelContextSlot); }
+
+std::shared_ptr<Layer> MakeOtelLayer(std::shared_ptr<otel::Tracer> tracer,
+                                     OtelLayerOptions options) {
+  EnableOtelContextPropagation();
+  return std::make_shared<OtelLayerImpl>(std::move(tracer), options);
+}
+
+FilteredLayer OtelLayer(std::string_view target_prefix, LevelFilter level,
+                        std::shared_ptr<otel::Tracer> tracer, OtelLayerOptions options) {
+  return FilteredLayer{MakeOtelLayer(std::move(tracer), options),
+                       std::make_shared<TargetFilter>(std::string(target_prefix), level)};
+}
+
+otel::SpanContext OtelSpanContext(const Span& span) noexcept {
+  SpanRef ref = SpanRef::FromSpan(span);
+  OtelSpanExt* ext = ref ? ref.Get<OtelSpanExt>() : nullptr;
+  return ext != nullptr ? ext->span->context() : otel::SpanContext();
+}
+
+otel::Context CurrentOtelContext() noexcept {
+  otel::Context context = otel::Context::Current();
+  SpanRef ref = SpanRef::FromSpan(Span::Current());
+  OtelSpanExt* ext = ref ? NearestBridged(ref) : nullptr;
+  if (ext == nullptr) return context;
+  try {
+    return context.WithSpanContext(ext->span->context());
+  } catch (...) {
+    return context;
+  }
+}
+
+}  // namespace vllora

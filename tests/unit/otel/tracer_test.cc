@@ -1,0 +1,325 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vllora/otel/otel.h"
+
+namespace vllora::otel {
+namespace {
+
+struct Fixture {
+  std::shared_ptr<InMemorySpanStorage> storage;
+  std::shared_ptr<TracerProvider> provider;
+  std::shared_ptr<Tracer> tracer;
+};
+
+Fixture MakeFixture(TracerProvider::Builder builder = TracerProvider::builder()) {
+  Fixture f;
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  f.storage = exporter->storage();
+  f.provider = builder.WithSimpleExporter(std::move(exporter))
+                   .WithResource(Resource::FromAttributes({{"service.name", "svc"}}))
+                   .WithSpanLimits(SpanLimits{})
+                   .Build();
+  f.tracer = f.provider->GetTracer("test.scope", "1.2.3");
+  return f;
+}
+
+const SpanData* FindSpan(const std::vector<std::unique_ptr<SpanData>>& spans,
+                         std::string_view name) {
+  for (const auto& span : spans) {
+    if (span->name == name) return span.get();
+  }
+  return nullptr;
+}
+
+TEST(TracerTest, ParentChildViaCurrentContext) {
+  Fixture f = MakeFixture();
+  auto root = f.tracer->StartSpan("root", {.kind = SpanKind::kServer});
+  ASSERT_TRUE(root->IsRecording());
+  {
+    Context::Token token = Context::Current().WithSpanContext(root->context()).Attach();
+    auto child = f.tracer->StartSpan("child");
+    child->End();
+  }
+  root->End();
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 2U);
+  const SpanData* r = FindSpan(spans, "root");
+  const SpanData* c = FindSpan(spans, "child");
+  ASSERT_NE(r, nullptr);
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(r->parent_span_id.IsValid());
+  EXPECT_EQ(c->parent_span_id, r->span_id);
+  EXPECT_EQ(c->trace_id, r->trace_id);
+  EXPECT_NE(c->span_id, r->span_id);
+  EXPECT_TRUE(r->IsSampled());
+  EXPECT_EQ(r->kind, SpanKind::kServer);
+  EXPECT_EQ(c->kind, SpanKind::kInternal);
+  EXPECT_GE(r->end_time_unix_nano, r->start_time_unix_nano);
+  EXPECT_GT(r->start_time_unix_nano, 0U);
+  // Resource and scope.
+  ASSERT_NE(c->resource, nullptr);
+  EXPECT_EQ(std::get<std::string_view>(*c->resource->attributes().Find("service.name")), "svc");
+  ASSERT_NE(c->scope, nullptr);
+  EXPECT_EQ(c->scope->name, "test.scope");
+  EXPECT_EQ(c->scope->version, "1.2.3");
+  EXPECT_EQ(c->resource, r->resource);  // shared, not copied
+}
+
+TEST(TracerTest, ExplicitParentAndContextOption) {
+  Fixture f = MakeFixture();
+  auto root = f.tracer->StartSpan("root");
+  SpanContext parent = root->context();
+  auto child = f.tracer->StartSpan("child", {.parent = &parent});
+  Context context = Context().WithSpanContext(parent);
+  auto child2 = f.tracer->StartSpan("child2", {.context = &context});
+  child->End();
+  child2->End();
+  root->End();
+  auto spans = f.storage->Take();
+  EXPECT_EQ(FindSpan(spans, "child")->parent_span_id, parent.span_id());
+  EXPECT_EQ(FindSpan(spans, "child2")->parent_span_id, parent.span_id());
+}
+
+TEST(TracerTest, RemoteParentFromExtractedContext) {
+  Fixture f = MakeFixture();
+  MapCarrier carrier{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
+  Context extracted = MakeTraceContextPropagator()->Extract(carrier, Context());
+  {
+    Context::Token token = extracted.Attach();
+    f.tracer->StartSpan("server")->End();
+  }
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 1U);
+  EXPECT_EQ(spans[0]->trace_id.ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(spans[0]->parent_span_id.ToHex(), "00f067aa0ba902b7");
+  EXPECT_TRUE(spans[0]->parent_is_remote);
+}
+
+TEST(TracerTest, UnsampledRemoteParentGivesNonRecordingSpan) {
+  Fixture f = MakeFixture();
+  MapCarrier carrier{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}};
+  Context extracted = MakeTraceContextPropagator()->Extract(carrier, Context());
+  auto span = f.tracer->StartSpan("dropped", {.context = &extracted});
+  EXPECT_FALSE(span->IsRecording());
+  EXPECT_TRUE(span->context().IsValid());
+  EXPECT_EQ(span->context().trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(span->context().IsSampled());
+  span->SetAttribute("k", int64_t{1});
+  span->End();
+  EXPECT_EQ(f.storage->Size(), 0U);
+}
+
+TEST(TracerTest, AttributesEventsStatusAndEndTwice) {
+  Fixture f = MakeFixture();
+  KeyValueView initial[] = {{"initial", int64_t{1}}};
+  auto span = f.tracer->StartSpan("op", {.attributes = initial});
+  span->SetAttribute("model", "gpt-4o");
+  span->SetAttribute("tokens", int64_t{42});
+  KeyValueView event_attrs[] = {{"chunk", int64_t{3}}};
+  span->AddEvent("first_token", event_attrs, 1234);
+  span->UpdateName("renamed");
+  span->RecordError("boom");
+  span->End(5000000000000000000ULL);
+  EXPECT_FALSE(span->IsRecording());
+  span->SetAttribute("after_end", true);
+  span->SetStatus(StatusCode::kOk);
+  span->End();
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 1U);
+  const SpanData& data = *spans[0];
+  EXPECT_EQ(data.name, "renamed");
+  EXPECT_EQ(std::get<int64_t>(*data.attributes.Find("initial")), 1);
+  EXPECT_EQ(std::get<std::string_view>(*data.attributes.Find("model")), "gpt-4o");
+  EXPECT_EQ(std::get<int64_t>(*data.attributes.Find("tokens")), 42);
+  EXPECT_EQ(std::get<std::string_view>(*data.attributes.Find("error")), "boom");
+  EXPECT_FALSE(data.attributes.Find("after_end").has_value());
+  EXPECT_EQ(data.status_code, StatusCode::kError);
+  EXPECT_EQ(data.status_message, "boom");
+  EXPECT_EQ(data.end_time_unix_nano, 5000000000000000000ULL);
+  ASSERT_EQ(data.events.size(), 1U);
+  EXPECT_EQ(data.events[0].name, "first_token");
+  EXPECT_EQ(data.events[0].time_unix_nano, 1234U);
+  EXPECT_EQ(std::get<int64_t>(*data.events[0].attributes.Find("chunk")), 3);
+}
+
+TEST(TracerTest, StatusRules) {
+  Fixture f = MakeFixture();
+  auto span = f.tracer->StartSpan("s");
+  span->SetStatus(StatusCode::kError, "bad");
+  span->SetStatus(StatusCode::kUnset);
+  span->SetStatus(StatusCode::kOk, "ignored message");
+  span->SetStatus(StatusCode::kError, "too late");
+  span->RecordError("late error");
+  span->End();
+  auto spans = f.storage->Take();
+  EXPECT_EQ(spans[0]->status_code, StatusCode::kOk);
+  EXPECT_EQ(spans[0]->status_message, "");
+  EXPECT_EQ(std::get<std::string_view>(*spans[0]->attributes.Find("error")), "late error");
+}
+
+TEST(TracerTest, DestroyingUnendedSpanEndsIt) {
+  Fixture f = MakeFixture();
+  { auto span = f.tracer->StartSpan("scoped"); }
+  EXPECT_EQ(f.storage->Size(), 1U);
+}
+
+TEST(TracerTest, SpanLimitsApplied) {
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  auto provider = TracerProvider::builder()
+                      .WithSimpleExporter(std::move(exporter))
+                      .WithSpanLimits(SpanLimits{.max_attributes = 2,
+                                                 .max_events = 1,
+                                                 .max_links = 1,
+                                                 .max_attribute_value_length = 3})
+                      .Build();
+  Link links[2];
+  auto span = provider->GetTracer("t")->StartSpan("s", {.links = links});
+  span->SetAttribute("a", "abcdef");
+  span->SetAttribute("b", int64_t{1});
+  span->SetAttribute("c", int64_t{2});
+  span->AddEvent("e1");
+  span->AddEvent("e2");
+  span->End();
+  auto spans = storage->Take();
+  ASSERT_EQ(spans.size(), 1U);
+  EXPECT_EQ(std::get<std::string_view>(*spans[0]->attributes.Find("a")), "abc");
+  EXPECT_EQ(spans[0]->attributes.size(), 2U);
+  EXPECT_EQ(spans[0]->dropped_attributes_count(), 1U);
+  EXPECT_EQ(spans[0]->events.size(), 1U);
+  EXPECT_EQ(spans[0]->dropped_events_count, 1U);
+  EXPECT_EQ(spans[0]->links.size(), 1U);
+  EXPECT_EQ(spans[0]->dropped_links_count, 1U);
+}
+
+TEST(TracerTest, SamplerAndShutdown) {
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  auto provider = TracerProvider::builder()
+                      .WithSimpleExporter(std::move(exporter))
+                      .WithSampler(MakeAlwaysOffSampler())
+                      .Build();
+  auto tracer = provider->GetTracer("t");
+  EXPECT_EQ(tracer, provider->GetTracer("t"));
+  EXPECT_NE(tracer, provider->GetTracer("t", "2"));
+  auto dropped = tracer->StartSpan("dropped");
+  EXPECT_FALSE(dropped->IsRecording());
+  EXPECT_TRUE(dropped->context().IsValid());
+  dropped->End();
+  EXPECT_EQ(storage->Size(), 0U);
+
+  auto provider2 = TracerProvider::builder().WithSimpleExporter(std::make_unique<InMemorySpanExporter>(storage)).Build();
+  auto tracer2 = provider2->GetTracer("t");
+  EXPECT_TRUE(tracer2->StartSpan("before")->IsRecording());
+  EXPECT_TRUE(provider2->Shutdown());
+  EXPECT_TRUE(provider2->Shutdown());  // idempotent
+  EXPECT_FALSE(tracer2->StartSpan("after")->IsRecording());
+  provider2.reset();
+  EXPECT_FALSE(tracer2->StartSpan("after provider destroyed")->IsRecording());
+}
+
+TEST(TracerTest, ProcessorOrderAndCopies) {
+  auto first = std::make_unique<InMemorySpanExporter>();
+  auto second = std::make_unique<InMemorySpanExporter>();
+  auto s1 = first->storage();
+  auto s2 = second->storage();
+  auto provider = TracerProvider::builder()
+                      .WithSimpleExporter(std::move(first))
+                      .WithSimpleExporter(std::move(second))
+                      .Build();
+  auto span = provider->GetTracer("t")->StartSpan("both");
+  span->SetAttribute("k", "v");
+  span->End();
+  auto a = s1->Take();
+  auto b = s2->Take();
+  ASSERT_EQ(a.size(), 1U);
+  ASSERT_EQ(b.size(), 1U);
+  EXPECT_NE(a[0].get(), b[0].get());
+  EXPECT_EQ(std::get<std::string_view>(*a[0]->attributes.Find("k")), "v");
+  EXPECT_EQ(std::get<std::string_view>(*b[0]->attributes.Find("k")), "v");
+}
+
+TEST(TracerTest, ConcurrentMutationIsSafe) {
+  Fixture f = MakeFixture();
+  auto span = f.tracer->StartSpan("shared");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        span->SetAttribute("t" + std::to_string(t) + "." + std::to_string(i), int64_t{i});
+        span->AddEvent("e");
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  span->End();
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 1U);
+  EXPECT_EQ(spans[0]->attributes.size(), 80U);
+  EXPECT_EQ(spans[0]->events.size(), 80U);
+}
+
+TEST(BaggageSpanProcessorTest, CopiesOnlyConfiguredKeys) {
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  auto provider = TracerProvider::builder()
+                      .WithSpanProcessor(MakeBaggageSpanProcessor({"user.id", "session.id"}))
+                      .WithSimpleExporter(std::move(exporter))
+                      .Build();
+  Context context = Context().WithBaggage({{"user.id", "u1"}, {"secret", "s"}});
+  {
+    Context::Token token = context.Attach();
+    provider->GetTracer("t")->StartSpan("s")->End();
+  }
+  auto spans = storage->Take();
+  ASSERT_EQ(spans.size(), 1U);
+  EXPECT_EQ(std::get<std::string_view>(*spans[0]->attributes.Find("user.id")), "u1");
+  EXPECT_FALSE(spans[0]->attributes.Find("secret").has_value());
+  EXPECT_FALSE(spans[0]->attributes.Find("session.id").has_value());
+}
+
+TEST(ConsoleExporterTest, OutputContainsNameAndIds) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  ASSERT_NE(out, nullptr);
+  {
+    auto provider = TracerProvider::builder()
+                        .WithSimpleExporter(MakeConsoleSpanExporter(out))
+                        .WithResource(Resource::FromAttributes({{"service.name", "console-svc"}}))
+                        .Build();
+    auto tracer = provider->GetTracer("t");
+    auto root = tracer->StartSpan("console-root");
+    SpanContext parent = root->context();
+    auto child = tracer->StartSpan("console-child", {.parent = &parent});
+    child->SetAttribute("answer", int64_t{42});
+    child->AddEvent("evt");
+    child->RecordError("oops");
+    child->End();
+    root->End();
+    std::string text;
+    std::fflush(out);
+    text.assign(buffer, size);
+    EXPECT_NE(text.find("console-root"), std::string::npos);
+    EXPECT_NE(text.find("console-child"), std::string::npos);
+    EXPECT_NE(text.find(parent.trace_id().ToHex()), std::string::npos);
+    EXPECT_NE(text.find(parent.span_id().ToHex()), std::string::npos);
+    EXPECT_NE(text.find(child->context().span_id().ToHex()), std::string::npos);
+    EXPECT_NE(text.find("answer = 42"), std::string::npos);
+    EXPECT_NE(text.find("ERROR (oops)"), std::string::npos);
+    EXPECT_NE(text.find("evt"), std::string::npos);
+    EXPECT_NE(text.find("console-svc"), std::string::npos);
+    // Resource printed once.
+    EXPECT_EQ(text.find("Resource:"), text.rfind("Resource:"));
+  }
+  std::fclose(out);
+  std::free(buffer);
+}
+
+}  // namespace
+}  // namespace vllora::otel

@@ -1,0 +1,274 @@
+// Endpoint parsing, header lists, OtlpGrpcExporterOptions::FromEnv() and factory validation.
+// No network: creating a channel does not connect.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "otlp/otlp_env.h"
+#include "otlp_grpc/otlp_grpc_endpoint.h"
+#include "vllora/otel/diagnostics.h"
+#include "vllora/otlp/otlp_grpc_exporter.h"
+
+namespace vllora::otlp {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::ElementsAre;
+
+struct EndpointCase {
+  const char* endpoint;
+  bool insecure;
+  const char* target;
+  bool tls;
+};
+
+TEST(ParseGrpcEndpoint, AcceptsUrlsAndHostPort) {
+  const EndpointCase cases[] = {
+      {"http://localhost:4317", false, "localhost:4317", false},
+      {"http://localhost:4317/", false, "localhost:4317", false},
+      {"HTTP://collector.example.com:4317", false, "collector.example.com:4317", false},
+      {"https://collector:443", false, "collector:443", true},
+      {"https://collector", false, "collector:443", true},
+      {"http://collector", false, "collector:80", false},
+      {"http://[::1]:4317", false, "[::1]:4317", false},
+      {"127.0.0.1:4317", false, "127.0.0.1:4317", true},
+      {"127.0.0.1:4317", true, "127.0.0.1:4317", false},
+      {"  http://h:1  ", false, "h:1", false},
+      {"otel-collector", true, "otel-collector:4317", false},
+  };
+  for (const EndpointCase& c : cases) {
+    std::string error;
+    const auto target = internal::ParseGrpcEndpoint(c.endpoint, c.insecure, &error);
+    ASSERT_TRUE(target.has_value()) << c.endpoint << ": " << error;
+    EXPECT_EQ(target->target, c.target) << c.endpoint;
+    EXPECT_EQ(target->use_tls, c.tls) << c.endpoint;
+  }
+}
+
+TEST(ParseGrpcEndpoint, RejectsWithAClearMessage) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"ftp://x", "unsupported scheme \"ftp\""},
+      {"http://", "no host"},
+      {"", "empty"},
+      {"http://:4317", "no host"},
+      {"http://h:0", "invalid port \"0\""},
+      {"http://h:65536", "invalid port \"65536\""},
+      {"http://h:12ab", "invalid port \"12ab\""},
+      {"http://h:", "invalid port \"\""},
+      {"http://h:4317/v1/traces", "no path"},
+      {"http://user@h:4317", "user information"},
+      {"http://::1:4317", "brackets"},
+      {"http://[::1", "unterminated"},
+      {"http://h st:1", "invalid character ' '"},
+  };
+  for (const auto& [endpoint, expected] : cases) {
+    std::string error;
+    EXPECT_FALSE(internal::ParseGrpcEndpoint(endpoint, false, &error).has_value()) << endpoint;
+    EXPECT_THAT(error, HasSubstr(expected)) << endpoint;
+    EXPECT_THAT(error, HasSubstr(std::string("\"") + endpoint + "\"")) << endpoint;
+  }
+}
+
+TEST(MetadataValidation, KeysAndValues) {
+  EXPECT_TRUE(internal::IsValidMetadataKey("authorization"));
+  EXPECT_TRUE(internal::IsValidMetadataKey("x-api_key.v2"));
+  EXPECT_FALSE(internal::IsValidMetadataKey("Authorization"));
+  EXPECT_FALSE(internal::IsValidMetadataKey(""));
+  EXPECT_FALSE(internal::IsValidMetadataKey("grpc-timeout"));
+  EXPECT_FALSE(internal::IsValidMetadataKey("a b"));
+  EXPECT_TRUE(internal::IsValidMetadataValue("k", "Bearer abc"));
+  EXPECT_FALSE(internal::IsValidMetadataValue("k", "line\nbreak"));
+  EXPECT_TRUE(internal::IsValidMetadataValue("k-bin", std::string("\0\xff", 2)));
+}
+
+TEST(HeaderList, ParsesTrimsAndPercentDecodes) {
+  bool invalid = false;
+  const auto headers = internal::ParseHeaderList(
+      " Api-Key = secret%20value ,x=1,,broken, =novalue,tenant=a%2Cb%3Dc,odd=%zz", &invalid);
+  EXPECT_TRUE(invalid);
+  EXPECT_THAT(headers, ElementsAre(Pair("api-key", "secret value"), Pair("x", "1"),
+                                   Pair("tenant", "a,b=c"), Pair("odd", "%zz")));
+  invalid = false;
+  EXPECT_THAT(internal::ParseHeaderList("a=b=c", &invalid), ElementsAre(Pair("a", "b=c")));
+  EXPECT_FALSE(invalid);
+}
+
+// FromEnv() tests set process environment variables; they run one at a time within this binary.
+std::vector<std::string>& Captured() {
+  static std::vector<std::string> messages;
+  return messages;
+}
+std::mutex& CapturedMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+class FromEnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClearAll();
+    Captured().clear();
+    otel::SetDiagnosticHandler([](otel::DiagnosticLevel, std::string_view message) {
+      std::lock_guard<std::mutex> lock(CapturedMutex());
+      Captured().emplace_back(message);
+    });
+  }
+  void TearDown() override {
+    otel::SetDiagnosticHandler(nullptr);
+    ClearAll();
+  }
+  static void ClearAll() {
+    for (const char* suffix : {"ENDPOINT", "HEADERS", "TIMEOUT", "COMPRESSION", "CERTIFICATE",
+                               "CLIENT_KEY", "CLIENT_CERTIFICATE", "INSECURE"}) {
+      unsetenv((std::string("OTEL_EXPORTER_OTLP_") + suffix).c_str());
+      unsetenv((std::string("OTEL_EXPORTER_OTLP_TRACES_") + suffix).c_str());
+    }
+  }
+  static std::vector<std::string> Messages() {
+    std::lock_guard<std::mutex> lock(CapturedMutex());
+    return Captured();
+  }
+};
+
+TEST_F(FromEnvTest, DefaultsWithoutVariables) {
+  const OtlpGrpcExporterOptions options = OtlpGrpcExporterOptions::FromEnv();
+  EXPECT_EQ(options.endpoint, "http://localhost:4317");
+  EXPECT_TRUE(options.headers.empty());
+  EXPECT_EQ(options.timeout, std::chrono::milliseconds(10000));
+  EXPECT_FALSE(options.gzip);
+  EXPECT_FALSE(options.insecure);
+  EXPECT_TRUE(Messages().empty());
+}
+
+TEST_F(FromEnvTest, GenericVariables) {
+  setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317", 1);
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20t,x-tenant=7", 1);
+  setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2500", 1);
+  setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", 1);
+  setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", "/ca.pem", 1);
+  setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/key.pem", 1);
+  setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/cert.pem", 1);
+  setenv("OTEL_EXPORTER_OTLP_INSECURE", "TRUE", 1);
+  const OtlpGrpcExporterOptions options = OtlpGrpcExporterOptions::FromEnv();
+  EXPECT_EQ(options.endpoint, "https://collector:4317");
+  EXPECT_THAT(options.headers,
+              ElementsAre(Pair("authorization", "Bearer t"), Pair("x-tenant", "7")));
+  EXPECT_EQ(options.timeout, std::chrono::milliseconds(2500));
+  EXPECT_TRUE(options.gzip);
+  EXPECT_EQ(options.ca_cert_path, "/ca.pem");
+  EXPECT_EQ(options.client_key_path, "/key.pem");
+  EXPECT_EQ(options.client_cert_path, "/cert.pem");
+  EXPECT_TRUE(options.insecure);
+  EXPECT_TRUE(Messages().empty());
+}
+
+TEST_F(FromEnvTest, SignalSpecificWins) {
+  setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:1", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:2", 1);
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "c=3", 1);
+  setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "100", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "200", 1);
+  setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "false", 1);
+  setenv("OTEL_EXPORTER_OTLP_INSECURE", "true", 1);
+  const OtlpGrpcExporterOptions options = OtlpGrpcExporterOptions::FromEnv();
+  EXPECT_EQ(options.endpoint, "http://traces:2");
+  EXPECT_THAT(options.headers, ElementsAre(Pair("c", "3")));
+  EXPECT_EQ(options.timeout, std::chrono::milliseconds(200));
+  EXPECT_FALSE(options.gzip);
+  EXPECT_FALSE(options.insecure);
+}
+
+TEST_F(FromEnvTest, EmptyVariableCountsAsUnset) {
+  setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:1", 1);
+  setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", 1);
+  EXPECT_EQ(OtlpGrpcExporterOptions::FromEnv().endpoint, "http://generic:1");
+}
+
+TEST_F(FromEnvTest, InvalidValuesWarnOnceAndKeepDefaults) {
+  setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://nope", 1);
+  setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "10s", 1);
+  setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli", 1);
+  setenv("OTEL_EXPORTER_OTLP_INSECURE", "yes", 1);
+  setenv("OTEL_EXPORTER_OTLP_HEADERS", "ok=1,bad", 1);
+  const OtlpGrpcExporterOptions options = OtlpGrpcExporterOptions::FromEnv();
+  EXPECT_EQ(options.endpoint, "http://localhost:4317");
+  EXPECT_EQ(options.timeout, std::chrono::milliseconds(10000));
+  EXPECT_FALSE(options.gzip);
+  EXPECT_FALSE(options.insecure);
+  EXPECT_THAT(options.headers, ElementsAre(Pair("ok", "1")));
+  const std::vector<std::string> messages = Messages();
+  ASSERT_EQ(messages.size(), 5u);
+  EXPECT_THAT(messages[0], HasSubstr("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"ftp://nope\""));
+  EXPECT_THAT(messages[1], HasSubstr("OTEL_EXPORTER_OTLP_HEADERS=\"ok=1,bad\""));
+  EXPECT_THAT(messages[2], HasSubstr("OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\""));
+  EXPECT_THAT(messages[3], HasSubstr("OTEL_EXPORTER_OTLP_COMPRESSION=\"brotli\""));
+  EXPECT_THAT(messages[4], HasSubstr("OTEL_EXPORTER_OTLP_INSECURE=\"yes\""));
+}
+
+TEST(OtlpGrpcExporterFactory, InvalidEndpointGivesClearError) {
+  for (const char* endpoint : {"ftp://x", "http://", "http://h:99999"}) {
+    OtlpGrpcExporterOptions options;
+    options.endpoint = endpoint;
+    std::string error;
+    EXPECT_EQ(MakeOtlpGrpcExporter(options, &error), nullptr) << endpoint;
+    EXPECT_THAT(error, HasSubstr("invalid OTLP gRPC endpoint")) << endpoint;
+    EXPECT_THAT(error, HasSubstr(endpoint));
+  }
+  OtlpGrpcExporterOptions options;
+  options.endpoint = "ftp://x";
+  EXPECT_EQ(MakeOtlpGrpcExporter(options), nullptr);  // no error pointer: still no crash
+}
+
+TEST(OtlpGrpcExporterFactory, RejectsBadNumbersAndMissingCertificates) {
+  std::string error;
+  OtlpGrpcExporterOptions options;
+  options.timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(OtlpGrpcExporter::Create(options, &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("timeout"));
+  options = {};
+  options.max_attempts = 0;
+  EXPECT_EQ(OtlpGrpcExporter::Create(options, &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("max_attempts"));
+  options = {};
+  options.backoff_multiplier = 0.5;
+  EXPECT_EQ(OtlpGrpcExporter::Create(options, &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("backoff_multiplier"));
+  options = {};
+  options.endpoint = "https://localhost:4317";
+  options.ca_cert_path = "/nonexistent/ca.pem";
+  EXPECT_EQ(OtlpGrpcExporter::Create(options, &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("/nonexistent/ca.pem"));
+}
+
+TEST(OtlpGrpcExporterFactory, CreatesWithoutConnectingAndShutsDown) {
+  OtlpGrpcExporterOptions options;
+  options.endpoint = "http://127.0.0.1:1";
+  options.headers = {{"X-Upper", "v"}, {"bad key", "v"}};
+  auto exporter = OtlpGrpcExporter::Create(options);
+  ASSERT_NE(exporter, nullptr);
+  EXPECT_EQ(exporter->target(), "127.0.0.1:1");
+  EXPECT_TRUE(exporter->ForceFlush(std::chrono::steady_clock::now()));
+  EXPECT_TRUE(exporter->Shutdown(std::chrono::steady_clock::now()));
+  std::vector<std::unique_ptr<otel::SpanData>> batch;
+  batch.push_back(std::make_unique<otel::SpanData>());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(exporter->Stats().failed_spans, 1u);
+  EXPECT_EQ(exporter->Stats().export_calls, 1u);
+  // Empty batches are not calls.
+  std::vector<std::unique_ptr<otel::SpanData>> empty;
+  EXPECT_EQ(exporter->Export(empty), otel::ExportResult::kSuccess);
+  EXPECT_EQ(exporter->Stats().export_calls, 1u);
+}
+
+}  // namespace
+}  // namespace vllora::otlp
