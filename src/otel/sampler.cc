@@ -53,7 +53,7 @@ class TraceIdRatioSampler final : public Sampler {
     if (bound_ == kAll) return Decide(true, parent);
     uint64_t value = 0;
     for (size_t i = 8; i < 16; ++i) value = (value << 8) | trace_id.bytes[i];
-    return Decide((value >> 1) < bound_, parent);
+    return Decide((value & 0x7FFFFFFFFFFFFFFFULL) < bound_, parent);
   }
 
   std::string Description() const override {

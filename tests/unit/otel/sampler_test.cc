@@ -47,7 +47,12 @@ TEST(SamplerTest, RatioHalfIsDeterministicAndRoughlyHalf) {
                                SpanKind::kInternal)
                 .decision,
             SamplingDecision::kDrop);
-  EXPECT_EQ(half->ShouldSample(SpanContext(), TraceWithLow((uint64_t{1} << 63) - 2), "x",
+  EXPECT_EQ(half->ShouldSample(SpanContext(), TraceWithLow((uint64_t{1} << 62) - 1), "x",
+                               SpanKind::kInternal)
+                .decision,
+            SamplingDecision::kRecordAndSample);
+  // The top bit is ignored.
+  EXPECT_EQ(half->ShouldSample(SpanContext(), TraceWithLow((uint64_t{1} << 63) | 5), "x",
                                SpanKind::kInternal)
                 .decision,
             SamplingDecision::kRecordAndSample);
