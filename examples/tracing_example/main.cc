@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   vllora::otel::BatchSpanProcessorStats stats = batch_processor->Stats();
   vllora::otlp::OtlpExporterStats sent = otlp->Stats();
   if (sent.exported_spans == stats.enqueued && stats.enqueued > 0) {
-    std::printf("Exported %llu spans to %s (trace of run %s).\n",
+    std::printf("Exported %llu spans to %s (vllora.run_id %s).\n",
                 static_cast<unsigned long long>(sent.exported_spans), endpoint.c_str(),
                 run_id.c_str());
     return 0;

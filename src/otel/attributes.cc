@@ -48,7 +48,8 @@ Attributes::Attributes(std::initializer_list<KeyValueView> entries) {
 }
 
 Attributes::Attributes(const Attributes& other)
-    : dropped_(other.dropped_), max_count_(other.max_count_),
+    : dropped_(other.dropped_),
+      max_count_(other.max_count_),
       max_value_length_(other.max_value_length_) {
   if (other.count_ == 0) return;
   Grow(other.count_, other.bytes_used_);
@@ -145,20 +146,20 @@ void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
   entry.type = static_cast<uint8_t>(value.index());
   switch (entry.type) {
     case kBool:
-      entry.value.b = std::get<bool>(value);
+      entry.value.b = *std::get_if<bool>(&value);
       break;
     case kInt:
-      entry.value.i = std::get<int64_t>(value);
+      entry.value.i = *std::get_if<int64_t>(&value);
       break;
     case kUint:
-      entry.value.u = std::get<uint64_t>(value);
+      entry.value.u = *std::get_if<uint64_t>(&value);
       break;
     case kDouble:
-      entry.value.d = std::get<double>(value);
+      entry.value.d = *std::get_if<double>(&value);
       break;
     default: {
-      // The caller has made room for the string (or it fits in the old slot).
-      std::string_view s = std::get<std::string_view>(value);
+      // The caller has made room for the (already truncated) string.
+      std::string_view s = *std::get_if<std::string_view>(&value);
       uint32_t offset = AppendBytes(s);
       entry.value.s = {offset, static_cast<uint32_t>(s.size())};
       break;
@@ -166,33 +167,46 @@ void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
   }
 }
 
-void Attributes::Set(std::string_view key, const AttributeValue& value) {
-  AttributeValue stored = value;
-  std::string owned;  // only used when the value views into our own arena
-  if (auto* s = std::get_if<std::string_view>(&stored)) {
-    if (max_value_length_ != 0) *s = TruncateUtf8(*s, max_value_length_);
-    const char* base = block_ ? arena() : nullptr;
-    if (base != nullptr && s->data() >= base && s->data() < base + bytes_capacity_) {
-      owned.assign(*s);
-      *s = owned;
-    }
-  }
-  std::string owned_key;
-  if (block_ && key.data() >= arena() && key.data() < arena() + bytes_capacity_) {
-    owned_key.assign(key);
-    key = owned_key;
-  }
-  const size_t value_bytes =
-      stored.index() == kString ? std::get<std::string_view>(stored).size() : 0;
+bool Attributes::PointsIntoArena(std::string_view bytes) const noexcept {
+  if (!block_ || bytes.empty()) return false;
+  // Compare as integers: relational operators on unrelated pointers are unspecified.
+  auto begin = reinterpret_cast<uintptr_t>(arena());
+  auto p = reinterpret_cast<uintptr_t>(bytes.data());
+  return p >= begin && p < begin + bytes_capacity_;
+}
 
+void Attributes::Set(std::string_view key, const AttributeValue& value) {
+  const std::string_view* str = std::get_if<std::string_view>(&value);
+  if (str == nullptr) {
+    if (PointsIntoArena(key)) {
+      std::string owned_key(key);  // rare: the key views our own arena, which may move
+      SetImpl(owned_key, value, {});
+    } else {
+      SetImpl(key, value, {});
+    }
+    return;
+  }
+  std::string_view s = *str;
+  if (max_value_length_ != 0) s = TruncateUtf8(s, max_value_length_);
+  if (PointsIntoArena(key) || PointsIntoArena(s)) {
+    std::string owned_key(key);  // rare: views into our own arena, which may move
+    std::string owned_value(s);
+    SetImpl(owned_key, AttributeValue(std::string_view(owned_value)), owned_value);
+  } else {
+    SetImpl(key, AttributeValue(s), s);
+  }
+}
+
+void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
+                         std::string_view string_value) {
+  const size_t value_bytes = string_value.size();
   Entry* table = entries();
   for (uint32_t i = 0; i < count_; ++i) {
     Entry& e = table[i];
     if (e.key_length == key.size() && SameBytes(arena() + e.key_offset, key)) {
       if (value_bytes > 0 && e.type == kString && e.value.s.length >= value_bytes) {
         // Reuse the old slot in place.
-        std::memcpy(arena() + e.value.s.offset, std::get<std::string_view>(stored).data(),
-                    value_bytes);
+        std::memcpy(arena() + e.value.s.offset, string_value.data(), value_bytes);
         e.value.s.length = static_cast<uint32_t>(value_bytes);
         return;
       }

@@ -22,12 +22,12 @@ BatchSpanProcessorOptions BatchSpanProcessorOptions::FromEnv() {
   BatchSpanProcessorOptions options;
   options.max_queue_size = static_cast<size_t>(
       internal::EnvUint("OTEL_BSP_MAX_QUEUE_SIZE", options.max_queue_size, 1, kMaxSize));
-  options.schedule_delay = std::chrono::milliseconds(internal::EnvUint(
-      "OTEL_BSP_SCHEDULE_DELAY", static_cast<uint64_t>(options.schedule_delay.count()), 1,
-      kMaxMillis));
-  options.export_timeout = std::chrono::milliseconds(internal::EnvUint(
-      "OTEL_BSP_EXPORT_TIMEOUT", static_cast<uint64_t>(options.export_timeout.count()), 1,
-      kMaxMillis));
+  options.schedule_delay = std::chrono::milliseconds(
+      internal::EnvUint("OTEL_BSP_SCHEDULE_DELAY",
+                        static_cast<uint64_t>(options.schedule_delay.count()), 1, kMaxMillis));
+  options.export_timeout = std::chrono::milliseconds(
+      internal::EnvUint("OTEL_BSP_EXPORT_TIMEOUT",
+                        static_cast<uint64_t>(options.export_timeout.count()), 1, kMaxMillis));
   options.max_export_batch_size = static_cast<size_t>(internal::EnvUint(
       "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", options.max_export_batch_size, 1, kMaxSize));
   if (options.max_export_batch_size > options.max_queue_size) {
@@ -139,8 +139,7 @@ struct BatchState {
       } else {
         export_failures.fetch_add(count, std::memory_order_relaxed);
         EmitDiagnostic(DiagnosticLevel::kWarn,
-                       "BatchSpanProcessor: export of " + std::to_string(count) +
-                           " spans failed");
+                       "BatchSpanProcessor: export of " + std::to_string(count) + " spans failed");
       }
       batch.clear();
     }
@@ -152,11 +151,11 @@ struct BatchState {
     Clock::time_point now = Clock::now();
     if (!force && dropped_logged_once && now - last_drop_log < kDropLogInterval) return;
     try {
-      EmitDiagnostic(DiagnosticLevel::kWarn,
-                     "BatchSpanProcessor: queue full, dropped " +
-                         std::to_string(dropped - dropped_logged) + " spans (" +
-                         std::to_string(dropped) + " total); consider raising "
-                         "OTEL_BSP_MAX_QUEUE_SIZE");
+      EmitDiagnostic(DiagnosticLevel::kWarn, "BatchSpanProcessor: queue full, dropped " +
+                                                 std::to_string(dropped - dropped_logged) +
+                                                 " spans (" + std::to_string(dropped) +
+                                                 " total); consider raising "
+                                                 "OTEL_BSP_MAX_QUEUE_SIZE");
     } catch (...) {
     }
     dropped_logged = dropped;
@@ -273,9 +272,7 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter,
   }
 }
 
-BatchSpanProcessor::~BatchSpanProcessor() {
-  Shutdown(Clock::now() + std::chrono::seconds(5));
-}
+BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(Clock::now() + std::chrono::seconds(5)); }
 
 void BatchSpanProcessor::OnStart(Span&, const Context&) noexcept {}
 
@@ -304,9 +301,8 @@ bool BatchSpanProcessor::ForceFlush(Clock::time_point deadline) noexcept {
   const uint64_t target = ++state.flush_requested;
   state.flush_deadline = deadline;
   state.worker_cv.notify_one();
-  return state.done_cv.wait_until(lock, deadline, [&] {
-    return state.flush_done >= target || state.worker_exited;
-  });
+  return state.done_cv.wait_until(
+      lock, deadline, [&] { return state.flush_done >= target || state.worker_exited; });
 }
 
 bool BatchSpanProcessor::Shutdown(Clock::time_point deadline) noexcept {

@@ -131,8 +131,8 @@ class ConsoleSpanExporter final : public SpanExporter {
     if (!span.links.empty()) {
       out += "  links:\n";
       for (const Link& link : span.links) {
-        out += "    " + link.context.trace_id().ToHex() + "/" + link.context.span_id().ToHex() +
-               "\n";
+        out +=
+            "    " + link.context.trace_id().ToHex() + "/" + link.context.span_id().ToHex() + "\n";
         AppendAttributes(out, link.attributes, "      ");
       }
     }

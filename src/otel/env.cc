@@ -23,8 +23,8 @@ uint64_t EnvUint(const char* name, uint64_t fallback, uint64_t min_value,
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-      value < min_value || value > max_value) {
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min_value ||
+      value > max_value) {
     try {
       std::string message = "invalid value for ";
       message += name;

@@ -44,8 +44,13 @@ std::string ToHexString(const std::array<uint8_t, N>& bytes) {
 
 template <size_t N>
 bool AnyNonZero(const std::array<uint8_t, N>& bytes) noexcept {
-  uint8_t acc = 0;
-  for (uint8_t b : bytes) acc |= b;
+  static_assert(N % 8 == 0);
+  uint64_t acc = 0;
+  for (size_t i = 0; i < N; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    acc |= word;
+  }
   return acc != 0;
 }
 
@@ -86,10 +91,9 @@ struct Xoshiro {
     } catch (...) {
       // No entropy device: fall back to time and addresses (ids only need uniqueness).
     }
-    seed ^= static_cast<uint64_t>(
-        std::chrono::high_resolution_clock::now().time_since_epoch().count());
-    seed ^= static_cast<uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()))
-            << 1;
+    seed ^=
+        static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
+    seed ^= static_cast<uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
     seed ^= reinterpret_cast<uintptr_t>(this);  // distinct per thread (TLS address)
     for (uint64_t& word : s) word = SplitMix64(seed);
   }
@@ -120,20 +124,17 @@ uint64_t NextRandom() noexcept {
   return rng.Next();
 }
 
-void FillRandom(uint8_t* out, size_t n) noexcept {
-  while (n > 0) {
+void FillRandom(uint8_t* out, size_t words) noexcept {
+  for (size_t i = 0; i < words; ++i) {
     uint64_t r = NextRandom();
-    size_t take = n < 8 ? n : 8;
-    std::memcpy(out, &r, take);
-    out += take;
-    n -= take;
+    std::memcpy(out + 8 * i, &r, 8);
   }
 }
 
 SpanId RandomSpanId() noexcept {
   SpanId id;
   do {
-    FillRandom(id.bytes.data(), id.bytes.size());
+    FillRandom(id.bytes.data(), 1);
   } while (!id.IsValid());
   return id;
 }
@@ -143,7 +144,7 @@ class RandomIdGenerator final : public IdGenerator {
   TraceId GenerateTraceId() noexcept override {
     TraceId id;
     do {
-      FillRandom(id.bytes.data(), id.bytes.size());
+      FillRandom(id.bytes.data(), 2);
     } while (!id.IsValid());
     return id;
   }
@@ -154,7 +155,7 @@ class UuidIdGenerator final : public IdGenerator {
  public:
   TraceId GenerateTraceId() noexcept override {
     TraceId id;
-    FillRandom(id.bytes.data(), id.bytes.size());
+    FillRandom(id.bytes.data(), 2);
     id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);  // version 4
     id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);  // variant 10xx
     return id;  // never all-zero: the version nibble is set

@@ -24,8 +24,7 @@ void InMemorySpanStorage::Clear() {
   spans_.clear();
 }
 
-InMemorySpanExporter::InMemorySpanExporter()
-    : storage_(std::make_shared<InMemorySpanStorage>()) {}
+InMemorySpanExporter::InMemorySpanExporter() : storage_(std::make_shared<InMemorySpanStorage>()) {}
 
 InMemorySpanExporter::InMemorySpanExporter(std::shared_ptr<InMemorySpanStorage> storage)
     : storage_(storage ? std::move(storage) : std::make_shared<InMemorySpanStorage>()) {}

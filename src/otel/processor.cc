@@ -39,7 +39,8 @@ class SimpleSpanProcessor final : public SpanProcessor {
     std::unique_ptr<SpanData> owned = std::move(span);
     std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_ || !exporter_) return;
-    if (exporter_->Export(std::span<std::unique_ptr<SpanData>>(&owned, 1)) != ExportResult::kSuccess) {
+    if (exporter_->Export(std::span<std::unique_ptr<SpanData>>(&owned, 1)) !=
+        ExportResult::kSuccess) {
       EmitDiagnostic(DiagnosticLevel::kDebug, "SimpleSpanProcessor: export failed");
     }
   }

@@ -54,8 +54,21 @@ bool IsLowerHex(std::string_view s) noexcept {
 bool IsTokenChar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -161,7 +174,8 @@ class TraceContextPropagator final : public TextMapPropagator {
       Debug("ignoring traceparent with all-zero id", raw);
       return into;
     }
-    auto flags = static_cast<uint8_t>((LowerHexValue(flags_hex[0]) << 4) | LowerHexValue(flags_hex[1]));
+    auto flags =
+        static_cast<uint8_t>((LowerHexValue(flags_hex[0]) << 4) | LowerHexValue(flags_hex[1]));
     try {
       std::string trace_state;
       std::string_view state_header = carrier.Get(kTraceStateHeader);
@@ -169,8 +183,8 @@ class TraceContextPropagator final : public TextMapPropagator {
         trace_state = ValidateTraceState(state_header);
         if (trace_state.empty()) Debug("ignoring invalid tracestate", state_header);
       }
-      return into.WithSpanContext(SpanContext(*trace_id, *span_id, flags, /*is_remote=*/true,
-                                              std::move(trace_state)));
+      return into.WithSpanContext(
+          SpanContext(*trace_id, *span_id, flags, /*is_remote=*/true, std::move(trace_state)));
     } catch (...) {
       return into;
     }

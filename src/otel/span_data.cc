@@ -111,10 +111,10 @@ Resource Resource::Create(const Attributes& extra) {
     size_t malformed = ParseResourceAttributes(*env, parsed);
     for (const auto& [key, value] : parsed) attrs.Set(key, std::string_view(value));
     if (malformed > 0) {
-      EmitDiagnostic(DiagnosticLevel::kWarn,
-                     "OTEL_RESOURCE_ATTRIBUTES: ignored " + std::to_string(malformed) +
-                         " malformed entr" + (malformed == 1 ? "y" : "ies") + " in \"" +
-                         std::string(*env) + "\"");
+      EmitDiagnostic(DiagnosticLevel::kWarn, "OTEL_RESOURCE_ATTRIBUTES: ignored " +
+                                                 std::to_string(malformed) + " malformed entr" +
+                                                 (malformed == 1 ? "y" : "ies") + " in \"" +
+                                                 std::string(*env) + "\"");
     }
   }
   if (auto service = internal::GetEnv("OTEL_SERVICE_NAME")) attrs.Set("service.name", *service);

@@ -70,7 +70,8 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
     if (!options.links.empty()) {
       size_t keep = options.links.size();
       if (limits.max_links != 0 && keep > limits.max_links) keep = limits.max_links;
-      data->links.assign(options.links.begin(), options.links.begin() + static_cast<std::ptrdiff_t>(keep));
+      data->links.assign(options.links.begin(),
+                         options.links.begin() + static_cast<std::ptrdiff_t>(keep));
       data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
     }
 

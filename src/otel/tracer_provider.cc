@@ -115,8 +115,7 @@ TracerProvider::~TracerProvider() { Shutdown(); }
 
 const Resource& TracerProvider::resource() const noexcept { return *state_->resource; }
 
-std::shared_ptr<Tracer> TracerProvider::GetTracer(std::string_view name,
-                                                  std::string_view version) {
+std::shared_ptr<Tracer> TracerProvider::GetTracer(std::string_view name, std::string_view version) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& tracer : tracers_) {
     if (tracer->scope().name == name && tracer->scope().version == version) return tracer;
@@ -145,7 +144,8 @@ bool TracerProvider::Shutdown(std::chrono::milliseconds timeout) noexcept {
   bool ok = true;
   for (const auto& processor : state_->processors) ok = processor->Shutdown(deadline) && ok;
   shutdown_result_ = ok;
-  if (!ok) EmitDiagnostic(DiagnosticLevel::kWarn, "TracerProvider::Shutdown did not complete in time");
+  if (!ok)
+    EmitDiagnostic(DiagnosticLevel::kWarn, "TracerProvider::Shutdown did not complete in time");
   return ok;
 }
 

@@ -115,6 +115,8 @@ class Attributes {
   void Reallocate(size_t new_entries, size_t new_bytes);
   uint32_t AppendBytes(std::string_view bytes);
   void StoreValue(Entry& entry, const AttributeValue& value);
+  bool PointsIntoArena(std::string_view bytes) const noexcept;
+  void SetImpl(std::string_view key, const AttributeValue& stored, std::string_view string_value);
 
   std::unique_ptr<std::byte[]> block_;
   uint32_t count_ = 0;

@@ -98,8 +98,8 @@ TEST(AttributesTest, ValueLengthLimitTruncatesOnUtf8Boundary) {
   Attributes attrs;
   attrs.SetLimits(0, 4);
   attrs.Set("ascii", "abcdefgh");
-  attrs.Set("utf8", "ab\xC3\xA9z");  // "abéz": the cut at 4 falls right after é
-  attrs.Set("split", "abc\xC3\xA9");  // cutting at 4 would split é -> "abc"
+  attrs.Set("utf8", "ab\xC3\xA9z");               // "abéz": the cut at 4 falls right after é
+  attrs.Set("split", "abc\xC3\xA9");              // cutting at 4 would split é -> "abc"
   attrs.Set("euro", "\xE2\x82\xAC\xE2\x82\xAC");  // two 3-byte chars -> one
   EXPECT_EQ(std::get<std::string_view>(*attrs.Find("ascii")), "abcd");
   EXPECT_EQ(std::get<std::string_view>(*attrs.Find("utf8")), "ab\xC3\xA9");

@@ -97,10 +97,9 @@ class BatchSpanProcessorTest : public ::testing::Test {
 };
 
 TEST_F(BatchSpanProcessorTest, ExportsWhenBatchIsFull) {
-  BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
-                               {.max_queue_size = 100,
-                                .schedule_delay = std::chrono::hours(1),
-                                .max_export_batch_size = 4});
+  BatchSpanProcessor processor(
+      std::make_unique<ProbeExporter>(probe_),
+      {.max_queue_size = 100, .schedule_delay = std::chrono::hours(1), .max_export_batch_size = 4});
   for (int i = 0; i < 4; ++i) processor.OnEnd(SampledSpan());
   ASSERT_TRUE(probe_->WaitFor([&] { return probe_->spans == 4; }));
   ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(5000)));  // settles Stats()
@@ -135,10 +134,9 @@ TEST_F(BatchSpanProcessorTest, UnsampledSpansAreNotExported) {
 
 TEST_F(BatchSpanProcessorTest, FullQueueDropsAndCountsWithoutBlocking) {
   probe_->blocked = true;
-  BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
-                               {.max_queue_size = 4,
-                                .schedule_delay = std::chrono::hours(1),
-                                .max_export_batch_size = 2});
+  BatchSpanProcessor processor(
+      std::make_unique<ProbeExporter>(probe_),
+      {.max_queue_size = 4, .schedule_delay = std::chrono::hours(1), .max_export_batch_size = 2});
   processor.OnEnd(SampledSpan());
   processor.OnEnd(SampledSpan());
   ASSERT_TRUE(probe_->WaitFor([&] { return probe_->exports_entered == 1; }));
@@ -174,7 +172,7 @@ TEST_F(BatchSpanProcessorTest, ForceFlushAndShutdownHonourDeadlinesWithStuckExpo
   EXPECT_FALSE(processor->Shutdown(start + milliseconds(100)));
   EXPECT_LT(Clock::now(), start + milliseconds(3000));
   EXPECT_FALSE(processor->Shutdown(Clock::now() + milliseconds(100)));  // idempotent
-  processor.reset();  // must not block either
+  processor.reset();                                                    // must not block either
   probe_->Release();  // the abandoned worker finishes on its own
   EXPECT_TRUE(probe_->WaitFor([&] { return probe_->shutdown_called; }));
 }
@@ -193,10 +191,9 @@ TEST_F(BatchSpanProcessorTest, ShutdownDrainsAndRejectsLaterSpans) {
 }
 
 TEST_F(BatchSpanProcessorTest, ManyProducers) {
-  BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
-                               {.max_queue_size = 100000,
-                                .schedule_delay = milliseconds(5),
-                                .max_export_batch_size = 64});
+  BatchSpanProcessor processor(
+      std::make_unique<ProbeExporter>(probe_),
+      {.max_queue_size = 100000, .schedule_delay = milliseconds(5), .max_export_batch_size = 64});
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {

@@ -53,16 +53,16 @@ TEST(TraceContextPropagatorTest, MalformedIgnored) {
   const char* bad[] = {
       "",
       "garbage",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",         // short
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",       // v00 too long
-      "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",        // dash misplaced
-      "00-4bf92f3577b34da6a3ce929d0e0e473x-00f067aa0ba902b7-01",        // bad hex
-      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",        // upper case
-      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",        // version ff
-      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",        // zero trace id
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",        // zero span id
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-zz",        // bad flags
-      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",       // future version, no dash
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",          // short
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",        // v00 too long
+      "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",         // dash misplaced
+      "00-4bf92f3577b34da6a3ce929d0e0e473x-00f067aa0ba902b7-01",         // bad hex
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",         // upper case
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",         // version ff
+      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",         // zero trace id
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",         // zero span id
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-zz",         // bad flags
+      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",        // future version, no dash
       "\x01\x02\xff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",  // binary garbage
   };
   for (const char* value : bad) {
@@ -92,9 +92,9 @@ TEST(TraceContextPropagatorTest, InvalidTraceStateDroppedButParentKept) {
 }
 
 TEST(BaggagePropagatorTest, ExtractWithPercentEncodingAndMalformedEntries) {
-  MapCarrier carrier{
-      {"baggage", "userId=alice, serverNode = DF%2028,isProduction=false;prop=1,bad,=novalue,"
-                  "k%=v,key=bad%zz,trailing=ok"}};
+  MapCarrier carrier{{"baggage",
+                      "userId=alice, serverNode = DF%2028,isProduction=false;prop=1,bad,=novalue,"
+                      "k%=v,key=bad%zz,trailing=ok"}};
   Context context = MakeBaggagePropagator()->Extract(carrier, Context());
   const Baggage& baggage = context.baggage();
   EXPECT_EQ(*baggage.Get("userId"), "alice");

@@ -31,22 +31,22 @@ TEST(SamplerTest, RatioBoundaries) {
   auto zero = MakeTraceIdRatioSampler(0.0);
   auto one = MakeTraceIdRatioSampler(1.0);
   for (uint64_t low : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 62, ~uint64_t{0}}) {
-    EXPECT_EQ(zero->ShouldSample(SpanContext(), TraceWithLow(low), "x", SpanKind::kInternal)
-                  .decision,
-              SamplingDecision::kDrop);
-    EXPECT_EQ(one->ShouldSample(SpanContext(), TraceWithLow(low), "x", SpanKind::kInternal)
-                  .decision,
-              SamplingDecision::kRecordAndSample);
+    EXPECT_EQ(
+        zero->ShouldSample(SpanContext(), TraceWithLow(low), "x", SpanKind::kInternal).decision,
+        SamplingDecision::kDrop);
+    EXPECT_EQ(
+        one->ShouldSample(SpanContext(), TraceWithLow(low), "x", SpanKind::kInternal).decision,
+        SamplingDecision::kRecordAndSample);
   }
 }
 
 TEST(SamplerTest, RatioHalfIsDeterministicAndRoughlyHalf) {
   auto half = MakeTraceIdRatioSampler(0.5);
   // Lower 63 bits below 2^62 are sampled.
-  EXPECT_EQ(half->ShouldSample(SpanContext(), TraceWithLow(uint64_t{1} << 62), "x",
-                               SpanKind::kInternal)
-                .decision,
-            SamplingDecision::kDrop);
+  EXPECT_EQ(
+      half->ShouldSample(SpanContext(), TraceWithLow(uint64_t{1} << 62), "x", SpanKind::kInternal)
+          .decision,
+      SamplingDecision::kDrop);
   EXPECT_EQ(half->ShouldSample(SpanContext(), TraceWithLow((uint64_t{1} << 62) - 1), "x",
                                SpanKind::kInternal)
                 .decision,
@@ -72,26 +72,25 @@ TEST(SamplerTest, RatioHalfIsDeterministicAndRoughlyHalf) {
 TEST(SamplerTest, ParentBasedFollowsParent) {
   auto sampler = MakeParentBasedSampler(MakeAlwaysOffSampler());
   // Root: delegate (AlwaysOff).
-  EXPECT_EQ(sampler->ShouldSample(SpanContext(), TraceWithLow(1), "x", SpanKind::kInternal)
-                .decision,
-            SamplingDecision::kDrop);
+  EXPECT_EQ(
+      sampler->ShouldSample(SpanContext(), TraceWithLow(1), "x", SpanKind::kInternal).decision,
+      SamplingDecision::kDrop);
   for (bool remote : {false, true}) {
-    EXPECT_EQ(sampler->ShouldSample(Parent(true, remote), TraceWithLow(1), "x",
-                                    SpanKind::kInternal)
+    EXPECT_EQ(sampler->ShouldSample(Parent(true, remote), TraceWithLow(1), "x", SpanKind::kInternal)
                   .decision,
               SamplingDecision::kRecordAndSample);
-    EXPECT_EQ(sampler->ShouldSample(Parent(false, remote), TraceWithLow(1), "x",
-                                    SpanKind::kInternal)
-                  .decision,
-              SamplingDecision::kDrop);
+    EXPECT_EQ(
+        sampler->ShouldSample(Parent(false, remote), TraceWithLow(1), "x", SpanKind::kInternal)
+            .decision,
+        SamplingDecision::kDrop);
   }
-  auto result = sampler->ShouldSample(Parent(true, true, "a=b"), TraceWithLow(1), "x",
-                                      SpanKind::kInternal);
+  auto result =
+      sampler->ShouldSample(Parent(true, true, "a=b"), TraceWithLow(1), "x", SpanKind::kInternal);
   EXPECT_EQ(result.trace_state, "a=b");
   auto on_root = MakeParentBasedSampler(MakeAlwaysOnSampler());
-  EXPECT_EQ(on_root->ShouldSample(SpanContext(), TraceWithLow(1), "x", SpanKind::kInternal)
-                .decision,
-            SamplingDecision::kRecordAndSample);
+  EXPECT_EQ(
+      on_root->ShouldSample(SpanContext(), TraceWithLow(1), "x", SpanKind::kInternal).decision,
+      SamplingDecision::kRecordAndSample);
   EXPECT_NE(on_root->Description().find("ParentBased{root:AlwaysOnSampler"), std::string::npos);
 }
 

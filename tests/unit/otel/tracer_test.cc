@@ -213,7 +213,9 @@ TEST(TracerTest, SamplerAndShutdown) {
   dropped->End();
   EXPECT_EQ(storage->Size(), 0U);
 
-  auto provider2 = TracerProvider::builder().WithSimpleExporter(std::make_unique<InMemorySpanExporter>(storage)).Build();
+  auto provider2 = TracerProvider::builder()
+                       .WithSimpleExporter(std::make_unique<InMemorySpanExporter>(storage))
+                       .Build();
   auto tracer2 = provider2->GetTracer("t");
   EXPECT_TRUE(tracer2->StartSpan("before")->IsRecording());
   EXPECT_TRUE(provider2->Shutdown());
