@@ -144,26 +144,18 @@ uint32_t Attributes::AppendBytes(std::string_view bytes) {
 
 void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
   entry.type = static_cast<uint8_t>(value.index());
-  switch (entry.type) {
-    case kBool:
-      entry.value.b = *std::get_if<bool>(&value);
-      break;
-    case kInt:
-      entry.value.i = *std::get_if<int64_t>(&value);
-      break;
-    case kUint:
-      entry.value.u = *std::get_if<uint64_t>(&value);
-      break;
-    case kDouble:
-      entry.value.d = *std::get_if<double>(&value);
-      break;
-    default: {
-      // The caller has made room for the (already truncated) string.
-      std::string_view s = *std::get_if<std::string_view>(&value);
-      uint32_t offset = AppendBytes(s);
-      entry.value.s = {offset, static_cast<uint32_t>(s.size())};
-      break;
-    }
+  if (const auto* s = std::get_if<std::string_view>(&value)) {
+    // The caller has made room for the (already truncated) string.
+    uint32_t offset = AppendBytes(*s);
+    entry.value.s = {offset, static_cast<uint32_t>(s->size())};
+  } else if (const auto* i = std::get_if<int64_t>(&value)) {
+    entry.value.i = *i;
+  } else if (const auto* d = std::get_if<double>(&value)) {
+    entry.value.d = *d;
+  } else if (const auto* u = std::get_if<uint64_t>(&value)) {
+    entry.value.u = *u;
+  } else if (const auto* b = std::get_if<bool>(&value)) {
+    entry.value.b = *b;
   }
 }
 
