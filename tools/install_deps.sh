@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcurl4-openssl-dev zlib1g-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libfmt-dev libcli11-dev libasio-dev
-  libgtest-dev libgmock-dev libbenchmark-dev valgrind openssl
+  libgtest-dev libgmock-dev libbenchmark-dev valgrind openssl clang-format
 )
 
 SUDO=""

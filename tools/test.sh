@@ -8,6 +8,7 @@ build=${VLLORA_BUILD_DIR:-$root/build-ci}
 jobs=${VLLORA_JOBS:-2}
 
 tools/install_deps.sh
+tools/check_format.sh
 if [ -x tests/support/otlp_receiver/setup.sh ]; then tests/support/otlp_receiver/setup.sh; fi
 
 generator=()

@@ -83,18 +83,17 @@ asio::awaitable<void> OpenaiOperation() {
                       {"rejected_prediction_tokens", 0}}}};
   openai_span.Record("raw_usage", raw_usage);
   openai_span.Record("cost", 6.600000262260437e-6);
-  json output = {
-      {"id", "chatcmpl-Cs1HXW4hkAGDQjlv5F8REozH9V0ZL"},
-      {"choices", json::array({{{"index", 0},
-                                {"message",
-                                 {{"content", "Hello! How can I assist you today?"},
-                                  {"tool_calls", json::array()},
-                                  {"role", "assistant"}}},
-                                {"finish_reason", "stop"}}})},
-      {"created", 1766990675},
-      {"model", "gpt-4o-mini-2024-07-18"},
-      {"object", "chat.completion"},
-      {"usage", raw_usage}};
+  json output = {{"id", "chatcmpl-Cs1HXW4hkAGDQjlv5F8REozH9V0ZL"},
+                 {"choices", json::array({{{"index", 0},
+                                           {"message",
+                                            {{"content", "Hello! How can I assist you today?"},
+                                             {"tool_calls", json::array()},
+                                             {"role", "assistant"}}},
+                                           {"finish_reason", "stop"}}})},
+                 {"created", 1766990675},
+                 {"model", "gpt-4o-mini-2024-07-18"},
+                 {"object", "chat.completion"},
+                 {"usage", raw_usage}};
   openai_span.Record("output", output);
   co_await vllora::Instrument(OpenaiOperationInner(), openai_span);
 }
@@ -199,21 +198,21 @@ int main(int argc, char** argv) {
   auto builder = vllora::otel::TracerProvider::builder();
   builder.WithSpanProcessor(vllora::otel::MakeBaggageSpanProcessor(baggage_keys));
   if (console) builder.WithSimpleExporter(vllora::otel::MakeConsoleSpanExporter(stdout));
-  builder.WithSpanProcessor(std::move(batch))
-      .WithIdGenerator(vllora::otel::MakeUuidIdGenerator());
+  builder.WithSpanProcessor(std::move(batch)).WithIdGenerator(vllora::otel::MakeUuidIdGenerator());
   std::shared_ptr<vllora::otel::TracerProvider> provider = builder.Build();
   std::shared_ptr<vllora::otel::Tracer> tracer = provider->GetTracer("tracing_example");
 
   auto registry = vllora::Registry::Create();
-  registry->With(vllora::MakeFmtLayer(),
-                 std::make_shared<vllora::EnvFilter>(vllora::EnvFilter::FromEnv(default_filter)))
+  registry
+      ->With(vllora::MakeFmtLayer(),
+             std::make_shared<vllora::EnvFilter>(vllora::EnvFilter::FromEnv(default_filter)))
       .With(vllora::OtelLayer(tel::kTargetPrefix, vllora::LevelFilter::kInfo, tracer))
       .With(vllora::OtelLayer("app::runtime", vllora::LevelFilter::kInfo, tracer));
   vllora::SetGlobalSubscriber(registry);
 
   VLLORA_INFO("Tracing initialized.");
-  VLLORA_INFO("  - Console exporter: {}", console ? "enabled (spans printed to stdout)"
-                                                   : "disabled (use --console)");
+  VLLORA_INFO("  - Console exporter: {}",
+              console ? "enabled (spans printed to stdout)" : "disabled (use --console)");
   VLLORA_INFO("  - OTLP exporter: enabled (sending to: {})", endpoint);
 
   // Step 2: baggage on the context, attached to the outermost async block.

@@ -7,12 +7,18 @@ namespace vllora {
 
 std::string_view ToString(LevelFilter filter) noexcept {
   switch (filter) {
-    case LevelFilter::kTrace: return "trace";
-    case LevelFilter::kDebug: return "debug";
-    case LevelFilter::kInfo: return "info";
-    case LevelFilter::kWarn: return "warn";
-    case LevelFilter::kError: return "error";
-    case LevelFilter::kOff: return "off";
+    case LevelFilter::kTrace:
+      return "trace";
+    case LevelFilter::kDebug:
+      return "debug";
+    case LevelFilter::kInfo:
+      return "info";
+    case LevelFilter::kWarn:
+      return "warn";
+    case LevelFilter::kError:
+      return "error";
+    case LevelFilter::kOff:
+      return "off";
   }
   return "?";
 }
@@ -20,7 +26,8 @@ std::string_view ToString(LevelFilter filter) noexcept {
 std::optional<LevelFilter> ParseLevelFilter(std::string_view text) noexcept {
   std::string lower;
   lower.reserve(text.size());
-  for (char c : text) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : text)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == "trace") return LevelFilter::kTrace;
   if (lower == "debug") return LevelFilter::kDebug;
   if (lower == "info") return LevelFilter::kInfo;

@@ -115,8 +115,7 @@ void EmitEventImpl(Level level, std::string_view target, std::string_view messag
   if (!CallsiteMayBeEnabled(cs)) return;
   Subscriber* subscriber = internal::SubscriberFor(cs);
   if (subscriber == nullptr) return;
-  subscriber->Event(cs, message, FieldSpan(fields.begin(), fields.size()),
-                    internal::tl_current);
+  subscriber->Event(cs, message, FieldSpan(fields.begin(), fields.size()), internal::tl_current);
 }
 }  // namespace internal
 

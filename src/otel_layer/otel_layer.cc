@@ -32,12 +32,23 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
   switch (value.type()) {
     case Value::Type::kString:
-    case Value::Type::kJson: out = value.str(); return true;
-    case Value::Type::kInt64: out = value.as_int64(); return true;
-    case Value::Type::kUint64: out = value.as_uint64(); return true;
-    case Value::Type::kDouble: out = value.as_double(); return true;
-    case Value::Type::kBool: out = value.as_bool(); return true;
-    case Value::Type::kNone: return false;
+    case Value::Type::kJson:
+      out = value.str();
+      return true;
+    case Value::Type::kInt64:
+      out = value.as_int64();
+      return true;
+    case Value::Type::kUint64:
+      out = value.as_uint64();
+      return true;
+    case Value::Type::kDouble:
+      out = value.as_double();
+      return true;
+    case Value::Type::kBool:
+      out = value.as_bool();
+      return true;
+    case Value::Type::kNone:
+      return false;
   }
   return false;
 }
@@ -161,6 +172,10 @@ class OtelLayerImpl final : public Layer {
     if (!options_.with_events) return;
     OtelSpanExt* ext = NearestBridged(event.parent);
     if (ext == nullptr) return;
+    // Several OTel layers may let the same event through; the span gets it once.
+    static thread_local uint64_t last_added = 0;
+    if (event.sequence == last_added) return;
+    last_added = event.sequence;
     std::array<otel::KeyValueView, kInlineAttributes> attributes;
     size_t count = 0;
     attributes[count++] = {"level", ToString(event.metadata.level)};

@@ -17,8 +17,8 @@ struct EnvValue {
   std::string value;  // never empty
 };
 
-/// Returns OTEL_EXPORTER_OTLP_TRACES_<suffix> if set and non-empty, else OTEL_EXPORTER_OTLP_<suffix>
-/// if set and non-empty, else nullopt.
+/// Returns OTEL_EXPORTER_OTLP_TRACES_<suffix> if set and non-empty, else
+/// OTEL_EXPORTER_OTLP_<suffix> if set and non-empty, else nullopt.
 std::optional<EnvValue> GetTracesEnv(std::string_view suffix);
 
 /// Decodes %XX escapes; a '%' not followed by two hex digits is kept as it is.

@@ -55,9 +55,9 @@ std::optional<GrpcTarget> ParseGrpcEndpoint(std::string_view endpoint, bool inse
   if (path_start != std::string_view::npos) {
     const std::string_view path = rest.substr(path_start);
     if (path != "/") {
-      return Fail(error, endpoint,
-                  "a gRPC endpoint has no path, query or fragment (found \"" + std::string(path) +
-                      "\")");
+      return Fail(
+          error, endpoint,
+          "a gRPC endpoint has no path, query or fragment (found \"" + std::string(path) + "\")");
     }
   }
   if (authority.find('@') != std::string_view::npos) {
@@ -125,8 +125,8 @@ std::optional<GrpcTarget> ParseGrpcEndpoint(std::string_view endpoint, bool inse
 bool IsValidMetadataKey(std::string_view key) noexcept {
   if (key.empty() || key.substr(0, 5) == "grpc-") return false;
   for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                    c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;

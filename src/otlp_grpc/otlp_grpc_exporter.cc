@@ -72,24 +72,42 @@ bool IsRetryable(grpc::StatusCode code) noexcept {
 
 const char* StatusCodeName(grpc::StatusCode code) noexcept {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN_CODE";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN_CODE";
   }
 }
 
@@ -179,13 +197,14 @@ struct OtlpGrpcExporter::Impl {
   void LogPartialSuccess(const internal::otlp_collector::ExportTracePartialSuccess& partial,
                          int64_t rejected, uint64_t sent) {
     uint64_t suppressed = 0;
-    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kWarn) || !partial_log.Allow(&suppressed)) {
+    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kWarn) ||
+        !partial_log.Allow(&suppressed)) {
       return;
     }
     std::string message = "OTLP/gRPC receiver at " + target;
     if (rejected > 0) {
-      message += " rejected " + std::to_string(rejected) + " of " + std::to_string(sent) +
-                 " span(s)";
+      message +=
+          " rejected " + std::to_string(rejected) + " of " + std::to_string(sent) + " span(s)";
     } else {
       message += " accepted all spans with a warning";
     }
@@ -212,8 +231,8 @@ struct OtlpGrpcExporter::Impl {
       return;
     }
     std::string message = "OTLP/gRPC export to " + target + " failed after " +
-                          std::to_string(attempts) + " attempt(s): " +
-                          StatusCodeName(status.error_code());
+                          std::to_string(attempts) +
+                          " attempt(s): " + StatusCodeName(status.error_code());
     if (!status.error_message().empty()) message += ": " + status.error_message();
     message += "; dropped " + std::to_string(spans) + " span(s)";
     if (suppressed > 0) {
@@ -241,9 +260,9 @@ struct OtlpGrpcExporter::Impl {
       }
       grpc::ClientContext context;
       // gRPC takes deadlines on the system clock; derive it from the steady remaining time.
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                               remaining));
+      context.set_deadline(
+          std::chrono::system_clock::now() +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining));
       for (const auto& [key, value] : headers) context.AddMetadata(key, value);
       if (options.gzip) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
       if (!Register(&context)) {
@@ -398,10 +417,10 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     // Reconnect no slower than we retry, so a receiver that comes back is used by the next
     // attempt instead of after gRPC's default backoff (up to 120 s).
-    const int reconnect_min_ms = static_cast<int>(
-        std::clamp<int64_t>(options.initial_backoff.count(), 100, 10000));
-    const int reconnect_max_ms = static_cast<int>(
-        std::clamp<int64_t>(options.max_backoff.count(), reconnect_min_ms, 30000));
+    const int reconnect_min_ms =
+        static_cast<int>(std::clamp<int64_t>(options.initial_backoff.count(), 100, 10000));
+    const int reconnect_max_ms =
+        static_cast<int>(std::clamp<int64_t>(options.max_backoff.count(), reconnect_min_ms, 30000));
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, reconnect_min_ms);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, reconnect_min_ms);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, reconnect_max_ms);

@@ -30,11 +30,21 @@ void AppendEscaped(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -67,11 +77,16 @@ void AppendFields(std::string& out, FieldSpan fields) {
 
 const char* LevelColour(Level level) {
   switch (level) {
-    case Level::kTrace: return "\x1b[35m";
-    case Level::kDebug: return "\x1b[34m";
-    case Level::kInfo: return "\x1b[32m";
-    case Level::kWarn: return "\x1b[33m";
-    case Level::kError: return "\x1b[31m";
+    case Level::kTrace:
+      return "\x1b[35m";
+    case Level::kDebug:
+      return "\x1b[34m";
+    case Level::kInfo:
+      return "\x1b[32m";
+    case Level::kWarn:
+      return "\x1b[33m";
+    case Level::kError:
+      return "\x1b[31m";
   }
   return "";
 }
@@ -104,8 +119,12 @@ class FmtLayer final : public Layer {
  public:
   explicit FmtLayer(FmtLayerOptions options) : options_(options) {
     switch (options_.ansi) {
-      case FmtLayerOptions::Ansi::kAlways: ansi_ = true; break;
-      case FmtLayerOptions::Ansi::kNever: ansi_ = false; break;
+      case FmtLayerOptions::Ansi::kAlways:
+        ansi_ = true;
+        break;
+      case FmtLayerOptions::Ansi::kNever:
+        ansi_ = false;
+        break;
       case FmtLayerOptions::Ansi::kAuto:
         ansi_ = options_.out != nullptr && isatty(fileno(options_.out)) != 0;
         break;

@@ -139,9 +139,11 @@ void Registry::Exit(internal::SpanNode* span) noexcept {
 void Registry::Event(const Callsite& cs, std::string_view message, FieldSpan fields,
                      internal::SpanNode* parent) noexcept {
   uint64_t mask = cs.subscriber_cache.load(std::memory_order_relaxed);
-  SpanRecord* parent_record = (parent != nullptr && parent->owner == this) ? AsRecord(parent)
-                                                                           : nullptr;
-  EventData event{cs.metadata, message, fields, SpanRef(parent_record)};
+  SpanRecord* parent_record =
+      (parent != nullptr && parent->owner == this) ? AsRecord(parent) : nullptr;
+  // Per-thread and never shared: layers are called synchronously on this thread.
+  static thread_local uint64_t sequence = 0;
+  EventData event{cs.metadata, message, fields, SpanRef(parent_record), ++sequence};
   ForEachLayer(mask, [&](size_t i) { layers_[i].layer->OnEvent(event); });
 }
 

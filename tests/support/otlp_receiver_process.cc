@@ -122,8 +122,9 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
   close(out_fd);
   process->output_path_ = path_template;
 
-  std::vector<std::string> args = {VLLORA_NODE_EXECUTABLE, ReceiverDirectory() + "/receiver.js",
-                                   "--port", "0", "--out", process->output_path_};
+  std::vector<std::string> args = {
+      VLLORA_NODE_EXECUTABLE, ReceiverDirectory() + "/receiver.js", "--port", "0", "--out",
+      process->output_path_};
   if (options.fail_first > 0) {
     args.insert(args.end(), {"--fail-first", std::to_string(options.fail_first)});
   }
@@ -249,9 +250,9 @@ std::vector<nlohmann::json> OtlpReceiverProcess::Records() const {
     const size_t newline = text.find('\n', start);
     // A line without its '\n' is still being written: skip it until it is complete.
     if (newline == std::string::npos) break;
-    nlohmann::json record = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(start),
-                                                  text.begin() + static_cast<std::ptrdiff_t>(newline),
-                                                  nullptr, /*allow_exceptions=*/false);
+    nlohmann::json record = nlohmann::json::parse(
+        text.begin() + static_cast<std::ptrdiff_t>(start),
+        text.begin() + static_cast<std::ptrdiff_t>(newline), nullptr, /*allow_exceptions=*/false);
     if (!record.is_discarded()) records.push_back(std::move(record));
     start = newline + 1;
   }

@@ -32,9 +32,8 @@ inline std::shared_ptr<const otel::Resource> FixtureResource(std::string_view se
       "https://opentelemetry.io/schemas/1.24.0"));
 }
 
-inline std::shared_ptr<const otel::InstrumentationScope> FixtureScope(std::string name = "my.lib",
-                                                                      std::string version =
-                                                                          "1.2.3") {
+inline std::shared_ptr<const otel::InstrumentationScope> FixtureScope(
+    std::string name = "my.lib", std::string version = "1.2.3") {
   return std::make_shared<const otel::InstrumentationScope>(otel::InstrumentationScope{
       std::move(name), std::move(version), "https://opentelemetry.io/schemas/1.21.0"});
 }

@@ -23,8 +23,8 @@ class RecordingLayer : public Layer {
  public:
   void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
     SpanRef parent = span.parent();
-    Add("new " + std::string(span.metadata().name) + "{" + RenderFields(fields) + "} parent=" +
-        (parent ? std::string(parent.metadata().name) : "-"));
+    Add("new " + std::string(span.metadata().name) + "{" + RenderFields(fields) +
+        "} parent=" + (parent ? std::string(parent.metadata().name) : "-"));
   }
   void OnRecord(SpanRef span, FieldSpan fields) noexcept override {
     Add("record " + std::string(span.metadata().name) + "{" + RenderFields(fields) + "}");
@@ -39,8 +39,8 @@ class RecordingLayer : public Layer {
   void OnEvent(const EventData& event) noexcept override {
     Add("event " + std::string(ToString(event.metadata.level)) + " " +
         std::string(event.metadata.target) + " '" + std::string(event.message) + "'{" +
-        RenderFields(event.fields) + "} in=" +
-        (event.parent ? std::string(event.parent.metadata().name) : "-"));
+        RenderFields(event.fields) +
+        "} in=" + (event.parent ? std::string(event.parent.metadata().name) : "-"));
   }
 
   std::vector<std::string> Take() {

@@ -59,22 +59,22 @@ class TaskExecutor {
   }
 
   template <class Property>
-    requires ::asio::can_query<const Inner&, const Property&>::value
-  decltype(auto) query(const Property& p) const
+  requires ::asio::can_query<const Inner&, const Property&>::value decltype(auto) query(
+      const Property& p) const
       noexcept(::asio::is_nothrow_query<const Inner&, const Property&>::value) {
     return ::asio::query(inner_, p);
   }
 
   template <class Property>
-    requires ::asio::can_require<const Inner&, const Property&>::value
-  auto require(const Property& p) const {
+  requires ::asio::can_require<const Inner&, const Property&>::value auto require(
+      const Property& p) const {
     using Required = std::decay_t<decltype(::asio::require(inner_, p))>;
     return TaskExecutor<Required>(::asio::require(inner_, p), state_);
   }
 
   template <class Property>
-    requires ::asio::can_prefer<const Inner&, const Property&>::value
-  auto prefer(const Property& p) const {
+  requires ::asio::can_prefer<const Inner&, const Property&>::value auto prefer(
+      const Property& p) const {
     using Preferred = std::decay_t<decltype(::asio::prefer(inner_, p))>;
     return TaskExecutor<Preferred>(::asio::prefer(inner_, p), state_);
   }

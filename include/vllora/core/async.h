@@ -7,7 +7,8 @@
 //
 //        co_await vllora::Instrument(run_operation_inner(), run_span);
 //
-// 2. A task executor (vllora/asio/task_executor.h for Asio) gives each spawned coroutine chain its own "task-local" context. Every
+// 2. A task executor (vllora/asio/task_executor.h for Asio) gives each spawned coroutine chain its
+// own "task-local" context. Every
 //    time the task is resumed — on whichever thread — its context is swapped in, and when it
 //    suspends its context is saved and the thread's previous context restored. So a span entered
 //    in one task never leaks onto other work interleaved on the same thread:

@@ -50,7 +50,6 @@ class ContextSnapshot {
   /// Installs this snapshot on the current thread and returns what was there (moves `*this`).
   ContextSnapshot Exchange() && noexcept;
 
-
  private:
   Span span_;
   std::array<std::shared_ptr<const void>, kMaxContextSlots> slots_{};

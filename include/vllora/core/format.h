@@ -49,7 +49,7 @@ template <class... Args>
 class FormatString {
  public:
   template <class S>
-    requires std::is_convertible_v<const S&, std::string_view>
+  requires std::is_convertible_v<const S&, std::string_view>
   consteval FormatString(const S& s)  // NOLINT(google-explicit-constructor)
       : str_(s) {
     if (internal::CountPlaceholders(str_) != static_cast<int>(sizeof...(Args))) {

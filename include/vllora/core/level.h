@@ -34,11 +34,16 @@ constexpr LevelFilter ToFilter(Level level) noexcept { return static_cast<LevelF
 /// "TRACE", "DEBUG", "INFO", "WARN", "ERROR".
 constexpr std::string_view ToString(Level level) noexcept {
   switch (level) {
-    case Level::kTrace: return "TRACE";
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarn: return "WARN";
-    case Level::kError: return "ERROR";
+    case Level::kTrace:
+      return "TRACE";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
   }
   return "?";
 }

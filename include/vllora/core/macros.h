@@ -70,20 +70,21 @@ class EventBuilder {
 
 }  // namespace vllora::internal
 
-#define VLLORA_INTERNAL_CALLSITE(lvl, tgt, nm, kind)                                           \
-  static constinit ::vllora::Callsite vllora_internal_callsite{                               \
-      ::vllora::Metadata{nm, tgt, lvl, kind, __FILE__, static_cast<uint32_t>(__LINE__)}}
+#define VLLORA_INTERNAL_CALLSITE(lvl, tgt, nm, kind)                                     \
+  static constinit ::vllora::Callsite vllora_internal_callsite {                         \
+    ::vllora::Metadata { nm, tgt, lvl, kind, __FILE__, static_cast<uint32_t>(__LINE__) } \
+  }
 
 // Span with a parent spec: ::vllora::internal::ContextualParent{}, RootParent{} or a Span.
-#define VLLORA_INTERNAL_SPAN(parent, lvl, tgt, nm, ...)                                        \
-  ([&]() -> ::vllora::Span {                                                                   \
-    if constexpr (!::vllora::StaticallyEnabled(lvl)) {                           \
-      return ::vllora::Span();                                                                 \
-    } else {                                                                                   \
-      VLLORA_INTERNAL_CALLSITE(lvl, tgt, nm, ::vllora::CallsiteKind::kSpan);                   \
-      if (!::vllora::CallsiteMayBeEnabled(vllora_internal_callsite)) return ::vllora::Span();  \
-      return ::vllora::internal::NewSpan(vllora_internal_callsite, {__VA_ARGS__}, parent);     \
-    }                                                                                          \
+#define VLLORA_INTERNAL_SPAN(parent, lvl, tgt, nm, ...)                                       \
+  ([&]() -> ::vllora::Span {                                                                  \
+    if constexpr (!::vllora::StaticallyEnabled(lvl)) {                                        \
+      return ::vllora::Span();                                                                \
+    } else {                                                                                  \
+      VLLORA_INTERNAL_CALLSITE(lvl, tgt, nm, ::vllora::CallsiteKind::kSpan);                  \
+      if (!::vllora::CallsiteMayBeEnabled(vllora_internal_callsite)) return ::vllora::Span(); \
+      return ::vllora::internal::NewSpan(vllora_internal_callsite, {__VA_ARGS__}, parent);    \
+    }                                                                                         \
   }())
 
 /// A span at `level` (a vllora::Level) under the current span. Fields: `{key, value}, …`.
@@ -109,11 +110,11 @@ class EventBuilder {
 
 /// An event at `level` with `target`: `VLLORA_EVENT(level, target, "fmt {}", args…)`, optionally
 /// followed by `.With(key, value)` calls. A single statement (safe in an unbraced if/else).
-#define VLLORA_EVENT(level, target, ...)                                                        \
-  if constexpr (!::vllora::StaticallyEnabled(level)) {                           \
+#define VLLORA_EVENT(level, target, ...)                                                       \
+  if constexpr (!::vllora::StaticallyEnabled(level)) {                                         \
   } else if (VLLORA_INTERNAL_CALLSITE(level, target, "event", ::vllora::CallsiteKind::kEvent); \
-             !::vllora::CallsiteMayBeEnabled(vllora_internal_callsite)) {                       \
-  } else                                                                                        \
+             !::vllora::CallsiteMayBeEnabled(vllora_internal_callsite)) {                      \
+  } else                                                                                       \
     ::vllora::internal::EventBuilder(vllora_internal_callsite, __VA_ARGS__)
 
 #define VLLORA_TRACE(...) VLLORA_EVENT(::vllora::Level::kTrace, VLLORA_TARGET, __VA_ARGS__)

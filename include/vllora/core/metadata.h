@@ -58,7 +58,8 @@ inline bool CallsiteMayBeEnabled(Callsite& cs) noexcept {
   // Relaxed: the byte only caches a decision; a stale value is corrected on the next check after
   // RebuildInterest, which is all tracing guarantees when the subscriber changes concurrently.
   uint8_t interest = cs.interest.load(std::memory_order_relaxed);
-  if (interest == static_cast<uint8_t>(Interest::kNever)) [[likely]] return false;
+  if (interest == static_cast<uint8_t>(Interest::kNever)) [[likely]]
+    return false;
   if (interest == static_cast<uint8_t>(Interest::kUnknown)) [[unlikely]] {
     return internal::RegisterCallsite(cs) != Interest::kNever;
   }

@@ -67,9 +67,7 @@ class Span {
   bool IsDisabled() const noexcept { return node_ == nullptr; }
   explicit operator bool() const noexcept { return node_ != nullptr; }
   /// The callsite metadata; null for a disabled span.
-  const Metadata* metadata() const noexcept {
-    return node_ ? &node_->callsite->metadata : nullptr;
-  }
+  const Metadata* metadata() const noexcept { return node_ ? &node_->callsite->metadata : nullptr; }
   /// A process-unique id; 0 for a disabled span.
   uint64_t id() const noexcept { return node_ ? node_->id : 0; }
   bool operator==(const Span& other) const noexcept { return node_ == other.node_; }

@@ -31,7 +31,8 @@ class Json {
 template <class T>
 concept JsonDumpable = requires(const T& t) {
   { t.dump() } -> std::convertible_to<std::string>;
-} && !std::is_convertible_v<const T&, std::string_view>;
+}
+&&!std::is_convertible_v<const T&, std::string_view>;
 
 /// One typed value of a field.
 ///
@@ -44,8 +45,8 @@ class Value {
   Value() noexcept : type_(Type::kNone) {}
   Value(bool v) noexcept : type_(Type::kBool) { b_ = v; }  // NOLINT(google-explicit-constructor)
   template <std::integral T>
-    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-  Value(T v) noexcept {  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>) Value(T v)
+  noexcept {  // NOLINT(google-explicit-constructor)
     if constexpr (std::is_signed_v<T>) {
       type_ = Type::kInt64;
       i_ = static_cast<int64_t>(v);
@@ -62,7 +63,7 @@ class Value {
       : type_(Type::kString) {
     sv_ = s ? std::string_view(s) : std::string_view();
   }
-  Value(std::string_view s) noexcept : type_(Type::kString) { sv_ = s; }  // NOLINT
+  Value(std::string_view s) noexcept : type_(Type::kString) { sv_ = s; }    // NOLINT
   Value(const std::string& s) noexcept : type_(Type::kString) { sv_ = s; }  // NOLINT
   Value(std::string&& s) noexcept  // NOLINT(google-explicit-constructor)
       : type_(Type::kString), owned_(true), storage_(std::move(s)) {}

@@ -73,8 +73,7 @@ class EnvFilter final : public Filter {
   /// Reads the directives from environment variable `var` (default RUST_LOG); when it is unset or
   /// empty uses `default_spec`. Each malformed directive is reported once on stderr, naming the
   /// variable and the directive.
-  static EnvFilter FromEnv(std::string_view default_spec = "error",
-                           const char* var = "RUST_LOG");
+  static EnvFilter FromEnv(std::string_view default_spec = "error", const char* var = "RUST_LOG");
 
   bool Enabled(const Metadata& metadata) const noexcept override;
   /// The level that applies to `target` (the most verbose level it lets through).

@@ -15,7 +15,7 @@
 namespace vllora {
 
 struct FmtLayerOptions {
-  std::FILE* out = stderr;  ///< not owned; one write per line
+  std::FILE* out = stderr;                                        ///< not owned; one write per line
   enum class Ansi { kAuto, kAlways, kNever } ansi = Ansi::kAuto;  ///< kAuto: colour on a TTY
   bool with_target = true;
   bool with_thread_ids = true;

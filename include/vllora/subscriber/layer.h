@@ -74,6 +74,9 @@ struct EventData {
   std::string_view message;
   FieldSpan fields;
   SpanRef parent;  ///< the span current where the event was emitted (may be empty)
+  /// Identifies this dispatch among the events of the emitting thread: every layer that sees the
+  /// same event sees the same number (layers sharing state use it to act once per event).
+  uint64_t sequence = 0;
 };
 
 /// Base class of layers. Every hook has an empty default; hooks must not throw.

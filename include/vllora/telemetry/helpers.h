@@ -6,8 +6,8 @@
 //   auto agent = VLLORA_CREATE_AGENT_SPAN("research_assistant");
 //   auto call = VLLORA_CREATE_MODEL_INVOKE_SPAN("{}", model_json, "openai", "gpt-4", "gpt-4",
 //                                               "own", {{"model_type", "completion"}});
-//   call.Record("usage", vllora::telemetry::Usage{.input_tokens = 10, .output_tokens = 8}.ToJson());
-//   auto openai = VLLORA_CREATE_MODEL_SPAN(vllora::telemetry::kSpanOpenai,
+//   call.Record("usage", vllora::telemetry::Usage{.input_tokens = 10, .output_tokens =
+//   8}.ToJson()); auto openai = VLLORA_CREATE_MODEL_SPAN(vllora::telemetry::kSpanOpenai,
 //                                          vllora::telemetry::kTargetOpenai, openai_tags, 0);
 //
 // Fields that the original declares empty (output, error, usage, …) are simply recorded later
@@ -55,11 +55,11 @@ void RecordOutput(const Span& span, const Value& output);
 void RecordError(const Span& span, std::string_view message);
 /// Records an expected-like result (has_value(), value(), error()): `output` or `error`.
 template <class Result>
-  requires requires(const Result& r) {
-    r.has_value();
-    r.value();
-    r.error();
-  }
+requires requires(const Result& r) {
+  r.has_value();
+  r.value();
+  r.error();
+}
 void RecordResult(const Span& span, const Result& result) {
   if (result.has_value()) {
     RecordOutput(span, Value(result.value()));
@@ -74,44 +74,44 @@ void RecordResult(const Span& span, const Result& result) {
   VLLORA_SPAN(::vllora::Level::kInfo, target, name, __VA_ARGS__)
 
 /// `run` span; the argument is the tags (a Tags, a map, `{{"k","v"}}` or nlohmann::json).
-#define VLLORA_CREATE_RUN_SPAN(...)                                                 \
+#define VLLORA_CREATE_RUN_SPAN(...)                                                        \
   VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetRun, ::vllora::telemetry::kSpanRun, \
                            {"tags", ::vllora::telemetry::TagsJson(__VA_ARGS__)})
 /// `agent` span named `name`.
-#define VLLORA_CREATE_AGENT_SPAN(name)                                                  \
-  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetAgent,                           \
-                           ::vllora::telemetry::kSpanAgent,                              \
+#define VLLORA_CREATE_AGENT_SPAN(name)                                                         \
+  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetAgent, ::vllora::telemetry::kSpanAgent, \
                            {::vllora::telemetry::kAgentNameKey, ::vllora::Value(name)})
 /// `task` span named `name`.
-#define VLLORA_CREATE_TASK_SPAN(name)                                                                \
-  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetTask, ::vllora::telemetry::kSpanTask,         \
+#define VLLORA_CREATE_TASK_SPAN(name)                                                        \
+  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetTask, ::vllora::telemetry::kSpanTask, \
                            {::vllora::telemetry::kTaskNameKey, ::vllora::Value(name)})
 /// `api_invoke` span; the argument is the tags.
-#define VLLORA_CREATE_API_INVOKE_SPAN(...)                            \
-  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetApiInvoke,     \
-                           ::vllora::telemetry::kSpanApiInvoke,       \
+#define VLLORA_CREATE_API_INVOKE_SPAN(...)                        \
+  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetApiInvoke, \
+                           ::vllora::telemetry::kSpanApiInvoke,   \
                            {"tags", ::vllora::telemetry::TagsJson(__VA_ARGS__)})
 /// The seed's create_thread_span!: the `api_invoke` span.
 #define VLLORA_CREATE_THREAD_SPAN(...) VLLORA_CREATE_API_INVOKE_SPAN(__VA_ARGS__)
 /// `model_call` span: (input, model, provider_name, model_name, inference_model_name,
 /// credentials_identifier[, tags]).
-#define VLLORA_CREATE_MODEL_INVOKE_SPAN(input, model, provider_name, model_name,                 \
-                                        inference_model_name, credentials_identifier, ...)       \
-  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetModels,                                   \
+#define VLLORA_CREATE_MODEL_INVOKE_SPAN(input, model, provider_name, model_name,                   \
+                                        inference_model_name, credentials_identifier, ...)         \
+  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetModels,                                     \
                            ::vllora::telemetry::kSpanModelCall, {"input", ::vllora::Value(input)}, \
-                           {"model", ::vllora::Value(model)},                                    \
-                           {"provider_name", ::vllora::Value(provider_name)},                    \
-                           {"model_name", ::vllora::Value(model_name)},                          \
-                           {"inference_model_name", ::vllora::Value(inference_model_name)},      \
-                           {"credentials_identifier", ::vllora::Value(credentials_identifier)},  \
+                           {"model", ::vllora::Value(model)},                                      \
+                           {"provider_name", ::vllora::Value(provider_name)},                      \
+                           {"model_name", ::vllora::Value(model_name)},                            \
+                           {"inference_model_name", ::vllora::Value(inference_model_name)},        \
+                           {"credentials_identifier", ::vllora::Value(credentials_identifier)},    \
                            {"tags", ::vllora::telemetry::TagsJson(__VA_ARGS__)})
 /// A provider span: (name, target, tags, retries_left[, {key, value}…]). `name` and `target`
 /// must be constants (kSpanOpenai, kTargetOpenai, or literals).
-#define VLLORA_CREATE_MODEL_SPAN(name, target, tags, retries_left, ...)                       \
-  VLLORA_INTERNAL_TEL_SPAN(target, name, {"tags", ::vllora::telemetry::TagsJson(tags)},      \
-                           {"retries_left", ::vllora::Value(retries_left)} __VA_OPT__(, ) __VA_ARGS__)
+#define VLLORA_CREATE_MODEL_SPAN(name, target, tags, retries_left, ...)                   \
+  VLLORA_INTERNAL_TEL_SPAN(target, name, {"tags", ::vllora::telemetry::TagsJson(tags)},   \
+                           {"retries_left", ::vllora::Value(retries_left)} __VA_OPT__(, ) \
+                               __VA_ARGS__)
 /// `tool` span: (name[, tags]).
-#define VLLORA_CREATE_TOOL_SPAN(name, ...)                                                        \
-  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetTool, ::vllora::telemetry::kSpanTool,      \
-                           {::vllora::telemetry::kToolNameKey, ::vllora::Value(name)},            \
+#define VLLORA_CREATE_TOOL_SPAN(name, ...)                                                   \
+  VLLORA_INTERNAL_TEL_SPAN(::vllora::telemetry::kTargetTool, ::vllora::telemetry::kSpanTool, \
+                           {::vllora::telemetry::kToolNameKey, ::vllora::Value(name)},       \
                            {"tags", ::vllora::telemetry::TagsJson(__VA_ARGS__)})

@@ -46,8 +46,8 @@ inline constexpr std::string_view kThreadIdKey = "vllora.thread_id";
 inline constexpr std::string_view kLabelKey = "vllora.label";
 inline constexpr std::string_view kTenantKey = "vllora.tenant";
 inline constexpr std::string_view kProjectIdKey = "vllora.project_id";
-inline constexpr std::array<std::string_view, 5> kBaggageKeys = {
-    kRunIdKey, kThreadIdKey, kLabelKey, kTenantKey, kProjectIdKey};
+inline constexpr std::array<std::string_view, 5> kBaggageKeys = {kRunIdKey, kThreadIdKey, kLabelKey,
+                                                                 kTenantKey, kProjectIdKey};
 
 // Attribute keys of the helpers.
 inline constexpr std::string_view kAgentNameKey = "vllora.agent_name";

@@ -52,13 +52,13 @@ struct Usage {
     int64_t cached_tokens = 0;
     int64_t cache_creation_tokens = 0;
     int64_t audio_tokens = 0;
-  } prompt_tokens_details;
+  } prompt_tokens_details{};
   struct CompletionTokensDetails {
     int64_t accepted_prediction_tokens = 0;
     int64_t audio_tokens = 0;
     int64_t reasoning_tokens = 0;
     int64_t rejected_prediction_tokens = 0;
-  } completion_tokens_details;
+  } completion_tokens_details{};
   bool is_cache_used = false;
 
   std::string ToJson() const;

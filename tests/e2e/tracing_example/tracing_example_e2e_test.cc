@@ -34,8 +34,7 @@ RunResult RunExample(const std::string& args) {
   while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
   int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -83,7 +82,8 @@ TEST(TracingExampleE2ETest, TheWholeTraceArrivesExactly) {
   auto receiver = vllora::testing::OtlpReceiverProcess::Start(&error);
   ASSERT_NE(receiver, nullptr) << error;
 
-  RunResult run = RunExample("--otlp-endpoint http://127.0.0.1:" + std::to_string(receiver->port()));
+  RunResult run =
+      RunExample("--otlp-endpoint http://127.0.0.1:" + std::to_string(receiver->port()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("Exported 8 spans to http://127.0.0.1:"));
   EXPECT_THAT(run.output, HasSubstr("1. Created run span"));
@@ -93,7 +93,7 @@ TEST(TracingExampleE2ETest, TheWholeTraceArrivesExactly) {
   ASSERT_EQ(spans.size(), 8u);
   std::map<std::string, json> by_name;
   for (const json& s : spans) by_name[s.at("name").get<std::string>()] = s;
-  const std::vector<std::string> chain = {"execution", "run",        "agent",  "task",
+  const std::vector<std::string> chain = {"execution",  "run",        "agent",  "task",
                                           "api_invoke", "model_call", "openai", "tool"};
   ASSERT_EQ(by_name.size(), 8u);
   for (const auto& name : chain) ASSERT_TRUE(by_name.count(name)) << name;

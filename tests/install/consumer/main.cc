@@ -31,8 +31,9 @@ int main() {
                       .Build();
   auto tracer = provider->GetTracer("consumer");
   auto registry = vllora::Registry::Create();
-  registry->With(vllora::MakeFmtLayer(),
-                 std::make_shared<vllora::EnvFilter>(vllora::EnvFilter::FromEnv("info")))
+  registry
+      ->With(vllora::MakeFmtLayer(),
+             std::make_shared<vllora::EnvFilter>(vllora::EnvFilter::FromEnv("info")))
       .With(vllora::OtelLayer("vllora::user_tracing", vllora::LevelFilter::kInfo, tracer))
       .With(vllora::OtelLayer("my_app", vllora::LevelFilter::kInfo, tracer));
   vllora::SetGlobalSubscriber(registry);

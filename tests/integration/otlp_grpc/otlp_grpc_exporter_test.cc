@@ -1,6 +1,8 @@
 // The OTLP/gRPC exporter against the independent JavaScript receiver
 // (tests/support/otlp_receiver): every field must arrive exactly as it was recorded, and the
 // transport behaviours (metadata, retries, deadline, gzip, partial success, shutdown) must hold.
+#include "vllora/otlp/otlp_grpc_exporter.h"
+
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,16 +21,15 @@
 #include "support/otlp_receiver_process.h"
 #include "support/otlp_span_fixtures.h"
 #include "vllora/otel/diagnostics.h"
-#include "vllora/otlp/otlp_grpc_exporter.h"
 
 namespace vllora::otlp {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FixtureResource;
 using testing::FixtureScope;
 using testing::FixtureSpanId;
 using testing::FixtureTraceId;
+using ::testing::HasSubstr;
 using testing::MakeRichSpan;
 using testing::MakeSimpleSpan;
 using testing::OtlpReceiverProcess;
@@ -38,7 +39,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr milliseconds kWait{15000};
 
-std::unique_ptr<OtlpReceiverProcess> StartReceiver(const OtlpReceiverProcess::Options& options = {}) {
+std::unique_ptr<OtlpReceiverProcess> StartReceiver(
+    const OtlpReceiverProcess::Options& options = {}) {
   std::string error;
   auto receiver = OtlpReceiverProcess::Start(options, &error);
   EXPECT_NE(receiver, nullptr) << error;
@@ -74,7 +76,9 @@ const Json* FindSpan(const std::vector<Json>& spans, std::string_view name) {
   return nullptr;
 }
 
-Json Typed(const char* type, Json value) { return Json{{"type", type}, {"value", std::move(value)}}; }
+Json Typed(const char* type, Json value) {
+  return Json{{"type", type}, {"value", std::move(value)}};
+}
 
 // Diagnostics emitted while a test runs.
 class DiagnosticCapture {
@@ -111,7 +115,8 @@ TEST(OtlpGrpcExporterIntegration, EveryFieldRoundTrips) {
 
   std::vector<std::unique_ptr<otel::SpanData>> batch;
   batch.push_back(MakeRichSpan());
-  batch.push_back(MakeSimpleSpan(1, FixtureResource("other-service"), FixtureScope("other.lib", "")));
+  batch.push_back(
+      MakeSimpleSpan(1, FixtureResource("other-service"), FixtureScope("other.lib", "")));
   ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
   ASSERT_TRUE(receiver->WaitForSpans(2, kWait));
 

@@ -1,9 +1,10 @@
+#include "vllora/core/value.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "vllora/core/format.h"
-#include "vllora/core/value.h"
 
 namespace vllora {
 namespace {

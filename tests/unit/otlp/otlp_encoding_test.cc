@@ -3,15 +3,14 @@
 #include "vllora/otlp/otlp_encoding.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
-
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/otlp_recordable.h"
@@ -95,22 +94,21 @@ TEST(OtlpProtobufEncoding, AttributesKeepOrderAndType) {
   const auto& attributes = request.resource_spans(0).scope_spans(0).spans(0).attributes();
   std::vector<std::string> keys;
   for (const auto& kv : attributes) keys.push_back(kv.key());
-  EXPECT_THAT(keys, ::testing::ElementsAre("str", "str.unicode", "str.escape", "str.empty",
-                                           "bool.true", "int.neg", "int.max", "uint.small",
-                                           "uint.big", "double"));
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre("str", "str.unicode", "str.escape", "str.empty", "bool.true",
+                                     "int.neg", "int.max", "uint.small", "uint.big", "double"));
 
   EXPECT_EQ(FindAttribute(attributes, "str")->string_value(), "hello");
-  EXPECT_EQ(FindAttribute(attributes, "str.unicode")->string_value(),
-            "h\xC3\xA9llo \xE2\x9C\x93");
+  EXPECT_EQ(FindAttribute(attributes, "str.unicode")->string_value(), "h\xC3\xA9llo \xE2\x9C\x93");
   EXPECT_EQ(FindAttribute(attributes, "str.escape")->string_value(),
             "quote\" backslash\\ nl\n tab\t");
-  ASSERT_EQ(FindAttribute(attributes, "str.empty")->value_case(), pb_common::AnyValue::kStringValue);
+  ASSERT_EQ(FindAttribute(attributes, "str.empty")->value_case(),
+            pb_common::AnyValue::kStringValue);
   EXPECT_EQ(FindAttribute(attributes, "str.empty")->string_value(), "");
   ASSERT_EQ(FindAttribute(attributes, "bool.true")->value_case(), pb_common::AnyValue::kBoolValue);
   EXPECT_TRUE(FindAttribute(attributes, "bool.true")->bool_value());
   EXPECT_EQ(FindAttribute(attributes, "int.neg")->int_value(), -42);
-  EXPECT_EQ(FindAttribute(attributes, "int.max")->int_value(),
-            std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(FindAttribute(attributes, "int.max")->int_value(), std::numeric_limits<int64_t>::max());
   ASSERT_EQ(FindAttribute(attributes, "uint.small")->value_case(), pb_common::AnyValue::kIntValue);
   EXPECT_EQ(FindAttribute(attributes, "uint.small")->int_value(), 7);
   ASSERT_EQ(FindAttribute(attributes, "uint.big")->value_case(), pb_common::AnyValue::kStringValue);

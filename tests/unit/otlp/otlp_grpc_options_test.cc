@@ -16,9 +16,9 @@
 namespace vllora::otlp {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-using ::testing::ElementsAre;
 
 struct EndpointCase {
   const char* endpoint;

@@ -1,9 +1,9 @@
+#include "vllora/subscriber/filter.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
-#include "vllora/subscriber/filter.h"
 
 namespace vllora {
 namespace {

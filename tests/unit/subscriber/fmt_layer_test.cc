@@ -1,3 +1,5 @@
+#include "vllora/subscriber/fmt_layer.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -6,7 +8,6 @@
 
 #include "vllora/core/core.h"
 #include "vllora/subscriber/filter.h"
-#include "vllora/subscriber/fmt_layer.h"
 #include "vllora/subscriber/registry.h"
 
 namespace vllora {
@@ -31,12 +32,15 @@ TEST(FmtLayerTest, LineFormat) {
   registry->With(MakeFmtLayer(options), std::make_shared<EnvFilter>(EnvFilter::Parse("info")));
   SetGlobalSubscriber(registry);
   {
-    Span execution = VLLORA_INFO_SPAN("app::runtime::execution", "execution", {"execution_id", 123});
+    Span execution =
+        VLLORA_INFO_SPAN("app::runtime::execution", "execution", {"execution_id", 123});
     auto e = execution.Enter();
     Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run", {"tags", R"({"env":"x"})"});
     run.Record("late", true);
     auto r = run.Enter();
-    VLLORA_EVENT(Level::kInfo, "app::runtime", "1. Created run span").With("n", 2).With("s", "a \"q\"");
+    VLLORA_EVENT(Level::kInfo, "app::runtime", "1. Created run span")
+        .With("n", 2)
+        .With("s", "a \"q\"");
     VLLORA_DEBUG("hidden");
   }
   VLLORA_EVENT(Level::kWarn, "app", "outside");

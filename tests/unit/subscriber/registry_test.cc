@@ -1,10 +1,11 @@
+#include "vllora/subscriber/registry.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/recording_layer.h"
 #include "vllora/core/core.h"
 #include "vllora/subscriber/filter.h"
-#include "vllora/subscriber/registry.h"
 
 namespace vllora {
 namespace {
@@ -21,7 +22,9 @@ TEST(RegistryTest, LayersAreFilteredIndependently) {
   auto app_layer = std::make_shared<RecordingLayer>();
   auto logs = std::make_shared<RecordingLayer>();
   auto registry = Registry::Create();
-  registry->With(vllora_layer, std::make_shared<TargetFilter>("vllora::user_tracing", LevelFilter::kInfo))
+  registry
+      ->With(vllora_layer,
+             std::make_shared<TargetFilter>("vllora::user_tracing", LevelFilter::kInfo))
       .With(app_layer, std::make_shared<TargetFilter>("app::runtime", LevelFilter::kInfo))
       .With(logs, std::make_shared<LevelOnlyFilter>(LevelFilter::kWarn));  // quiet logs
   SetGlobalSubscriber(registry);
@@ -62,7 +65,9 @@ class ExtensionLayer : public Layer {
       }
     }
   }
-  void OnClose(SpanRef span) noexcept override { closed_values.push_back(span.Get<Shared>()->value); }
+  void OnClose(SpanRef span) noexcept override {
+    closed_values.push_back(span.Get<Shared>()->value);
+  }
   std::vector<int> parent_values;
   std::vector<int> closed_values;
 

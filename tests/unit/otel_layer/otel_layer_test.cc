@@ -1,0 +1,532 @@
+// The bridge from facade spans to SDK spans: names, parents, trace ids, attributes, status,
+// events, filtering, remote parents, baggage across threads and coroutines, and span lifetime.
+#include "vllora/otel_layer/otel_layer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "vllora/asio/task_executor.h"
+#include "vllora/core/core.h"
+#include "vllora/otel/otel.h"
+#include "vllora/subscriber/registry.h"
+#include "vllora/telemetry/helpers.h"
+#include "vllora/telemetry/span_names.h"
+
+namespace vllora {
+namespace {
+
+using namespace std::chrono_literals;
+using otel::AttributeValue;
+using otel::SpanData;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::IsEmpty;
+using SpanList = std::vector<std::unique_ptr<SpanData>>;
+
+constexpr std::string_view kRemoteTraceParent =
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+constexpr std::string_view kRemoteTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+constexpr std::string_view kRemoteSpanId = "00f067aa0ba902b7";
+
+AttributeValue Str(std::string_view s) { return AttributeValue(s); }
+
+const SpanData& Named(const SpanList& spans, std::string_view name) {
+  for (const auto& span : spans) {
+    if (span->name == name) return *span;
+  }
+  ADD_FAILURE() << "no exported span named " << name;
+  static const SpanData kMissing;
+  return kMissing;
+}
+
+std::vector<std::string> Names(const SpanList& spans) {
+  std::vector<std::string> names;
+  for (const auto& span : spans) names.push_back(span->name);
+  return names;
+}
+
+std::optional<AttributeValue> Attr(const SpanData& span, std::string_view key) {
+  return span.attributes.Find(key);
+}
+
+std::vector<std::string> AttributeKeys(const otel::Attributes& attributes) {
+  std::vector<std::string> keys;
+  for (otel::KeyValueView kv : attributes) keys.emplace_back(kv.key);
+  return keys;
+}
+
+class OtelLayerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto exporter = std::make_unique<otel::InMemorySpanExporter>();
+    storage_ = exporter->storage();
+    std::vector<std::string> keys(telemetry::kBaggageKeys.begin(), telemetry::kBaggageKeys.end());
+    provider_ = otel::TracerProvider::builder()
+                    .WithSpanProcessor(otel::MakeBaggageSpanProcessor(std::move(keys)))
+                    .WithSimpleExporter(std::move(exporter))
+                    .WithResource(otel::Resource::Empty())
+                    .Build();
+    tracer_ = provider_->GetTracer("otel_layer_test");
+  }
+
+  void TearDown() override {
+    SetGlobalSubscriber(nullptr);
+    provider_->Shutdown();
+  }
+
+  /// The seed's setup: one OTel layer for vLLora's spans, one for the application's, one tracer.
+  void InstallSeedLayers(OtelLayerOptions options = {}) {
+    auto registry = Registry::Create();
+    registry->With(OtelLayer(telemetry::kTargetPrefix, LevelFilter::kInfo, tracer_, options))
+        .With(OtelLayer("app::runtime", LevelFilter::kInfo, tracer_, options));
+    SetGlobalSubscriber(registry);
+  }
+
+  SpanList Take() { return storage_->Take(); }
+
+  std::shared_ptr<otel::InMemorySpanStorage> storage_;
+  std::shared_ptr<otel::TracerProvider> provider_;
+  std::shared_ptr<otel::Tracer> tracer_;
+};
+
+TEST_F(OtelLayerTest, TwoLayersSharingOneTracerPutTheirSpansInOneTrace) {
+  InstallSeedLayers();
+  otel::SpanContext execution_context;
+  otel::SpanContext run_context;
+  {
+    Span execution = VLLORA_INFO_SPAN("app::runtime::execution", "execution");
+    auto entered = execution.Enter();
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    execution_context = OtelSpanContext(execution);
+    run_context = OtelSpanContext(run);
+  }
+  SpanList spans = Take();
+  // The child closes first: its handle is dropped first and it keeps its parent open.
+  ASSERT_THAT(Names(spans), ElementsAre("run", "execution"));
+  const SpanData& run = *spans[0];
+  const SpanData& execution = *spans[1];
+  EXPECT_FALSE(execution.parent_span_id.IsValid());
+  EXPECT_EQ(run.parent_span_id, execution.span_id);
+  EXPECT_EQ(run.trace_id, execution.trace_id);
+  EXPECT_FALSE(run.parent_is_remote);
+  EXPECT_EQ(execution.span_id, execution_context.span_id());
+  EXPECT_EQ(execution.trace_id, execution_context.trace_id());
+  EXPECT_EQ(run.span_id, run_context.span_id());
+  EXPECT_EQ(run.scope->name, "otel_layer_test");
+  EXPECT_EQ(run.kind, otel::SpanKind::kInternal);
+  EXPECT_EQ(run.status_code, otel::StatusCode::kUnset);
+}
+
+TEST_F(OtelLayerTest, FieldsBecomeTypedAttributes) {
+  InstallSeedLayers();
+  {
+    Span span =
+        VLLORA_INFO_SPAN("app::runtime::execution", "typed", {"s", "text"}, {"i", int64_t{-5}},
+                         {"u", uint64_t{18446744073709551615u}}, {"d", 1.5}, {"b", true},
+                         {"j", Json(R"({"a":[1,2]})")}, {"none", Value()});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& span = *spans[0];
+  EXPECT_THAT(AttributeKeys(span.attributes), ElementsAre("s", "i", "u", "d", "b", "j"));
+  EXPECT_EQ(Attr(span, "s"), Str("text"));
+  EXPECT_EQ(Attr(span, "i"), AttributeValue(int64_t{-5}));
+  EXPECT_EQ(Attr(span, "u"), AttributeValue(uint64_t{18446744073709551615u}));
+  EXPECT_EQ(Attr(span, "d"), AttributeValue(1.5));
+  EXPECT_EQ(Attr(span, "b"), AttributeValue(true));
+  EXPECT_EQ(Attr(span, "j"), Str(R"({"a":[1,2]})"));  // JSON is exported as its text
+  EXPECT_EQ(Attr(span, "none"), std::nullopt);
+}
+
+TEST_F(OtelLayerTest, RecordedFieldsArePresentBeforeExport) {
+  InstallSeedLayers();
+  {
+    Span span =
+        VLLORA_INFO_SPAN("vllora::user_tracing::api_invoke", "api_invoke", {"status", "pending"});
+    span.Record("late", int64_t{42});
+    span.Record({{"status", "done"}, {"ratio", 0.25}});
+    span.InScope([] { Span::Current().Record("ttft", uint64_t{843129}); });
+    EXPECT_EQ(storage_->Size(), 0u);
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& span = *spans[0];
+  EXPECT_THAT(AttributeKeys(span.attributes), ElementsAre("status", "late", "ratio", "ttft"));
+  EXPECT_EQ(Attr(span, "status"), Str("done"));  // replaced in place
+  EXPECT_EQ(Attr(span, "late"), AttributeValue(int64_t{42}));
+  EXPECT_EQ(Attr(span, "ratio"), AttributeValue(0.25));
+  EXPECT_EQ(Attr(span, "ttft"), AttributeValue(uint64_t{843129}));
+}
+
+TEST_F(OtelLayerTest, ErrorFieldSetsStatusErrorAndTheErrorAttribute) {
+  InstallSeedLayers();
+  {
+    Span at_creation =
+        VLLORA_INFO_SPAN("app::runtime::execution", "at_creation", {"error", "boom"});
+    Span recorded = VLLORA_INFO_SPAN("app::runtime::execution", "recorded");
+    recorded.Record("error", "late failure");
+    Span helper = VLLORA_INFO_SPAN("vllora::user_tracing::tool", "helper");
+    telemetry::RecordError(helper, "tool failed");
+    Span empty_error = VLLORA_INFO_SPAN("app::runtime::execution", "empty_error", {"error", ""});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 4u);
+  for (std::string_view name : {"at_creation", "recorded", "helper"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Named(spans, name).status_code, otel::StatusCode::kError);
+  }
+  EXPECT_EQ(Attr(Named(spans, "at_creation"), "error"), Str("boom"));
+  EXPECT_EQ(Named(spans, "at_creation").status_message, "boom");
+  EXPECT_EQ(Attr(Named(spans, "recorded"), "error"), Str("late failure"));
+  EXPECT_EQ(Named(spans, "recorded").status_message, "late failure");
+  EXPECT_EQ(Attr(Named(spans, "helper"), "error"), Str("tool failed"));
+  // An empty error is no error.
+  EXPECT_EQ(Named(spans, "empty_error").status_code, otel::StatusCode::kUnset);
+}
+
+TEST_F(OtelLayerTest, SpecialOtelFieldsSetKindNameAndStatusAndAreNotAttributes) {
+  InstallSeedLayers();
+  {
+    Span server = VLLORA_INFO_SPAN("app::runtime::execution", "server", {"otel.kind", "SERVER"},
+                                   {"otel.name", "GET /chat"}, {"otel.status_code", "ok"},
+                                   {"plain", int64_t{1}});
+    Span client = VLLORA_INFO_SPAN("app::runtime::execution", "client", {"otel.kind", "client"});
+    client.Record({{"otel.name", "renamed later"},
+                   {"otel.status_code", "error"},
+                   {"otel.status_message", "upstream 502"}});
+    Span unknown_kind =
+        VLLORA_INFO_SPAN("app::runtime::execution", "unknown_kind", {"otel.kind", "sideways"});
+  }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("unknown_kind", "renamed later", "GET /chat"));
+  const SpanData& server = Named(spans, "GET /chat");
+  EXPECT_EQ(server.kind, otel::SpanKind::kServer);
+  EXPECT_EQ(server.status_code, otel::StatusCode::kOk);
+  EXPECT_THAT(AttributeKeys(server.attributes), ElementsAre("plain"));
+  const SpanData& client = Named(spans, "renamed later");
+  EXPECT_EQ(client.kind, otel::SpanKind::kClient);
+  EXPECT_EQ(client.status_code, otel::StatusCode::kError);
+  EXPECT_EQ(client.status_message, "upstream 502");
+  EXPECT_THAT(AttributeKeys(client.attributes), IsEmpty());
+  EXPECT_EQ(Named(spans, "unknown_kind").kind, otel::SpanKind::kInternal);
+  EXPECT_THAT(AttributeKeys(Named(spans, "unknown_kind").attributes), IsEmpty());
+}
+
+TEST_F(OtelLayerTest, EventsInsideABridgedSpanBecomeSpanEvents) {
+  InstallSeedLayers();
+  {
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto entered = run.Enter();
+    VLLORA_EVENT(Level::kWarn, "vllora::user_tracing::run", "retry {} of {}", 1, 3)
+        .With("model", "gpt-4")
+        .With("attempt", int64_t{1});
+    EmitEvent(Level::kInfo, "vllora::user_tracing::run", "");
+    // Below the layer's level: not an event.
+    VLLORA_EVENT(Level::kDebug, "vllora::user_tracing::run", "too verbose");
+  }
+  // Outside any span: nowhere to attach, nothing exported.
+  VLLORA_EVENT(Level::kError, "vllora::user_tracing::run", "orphan");
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& run = *spans[0];
+  ASSERT_EQ(run.events.size(), 2u);
+  const otel::Event& retry = run.events[0];
+  EXPECT_EQ(retry.name, "retry 1 of 3");
+  EXPECT_THAT(AttributeKeys(retry.attributes), ElementsAre("level", "target", "model", "attempt"));
+  EXPECT_EQ(retry.attributes.Find("level"), Str("WARN"));
+  EXPECT_EQ(retry.attributes.Find("target"), Str("vllora::user_tracing::run"));
+  EXPECT_EQ(retry.attributes.Find("model"), Str("gpt-4"));
+  EXPECT_EQ(retry.attributes.Find("attempt"), AttributeValue(int64_t{1}));
+  EXPECT_GE(retry.time_unix_nano, run.start_time_unix_nano);
+  EXPECT_LE(retry.time_unix_nano, run.end_time_unix_nano);
+  EXPECT_EQ(run.events[1].name, "event");  // an empty message gets a name
+  EXPECT_EQ(run.events[1].attributes.Find("level"), Str("INFO"));
+}
+
+TEST_F(OtelLayerTest, EventsCanBeTurnedOff) {
+  InstallSeedLayers(OtelLayerOptions{.with_events = false});
+  {
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto entered = run.Enter();
+    VLLORA_EVENT(Level::kInfo, "vllora::user_tracing::run", "not exported");
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(spans[0]->events, IsEmpty());
+}
+
+TEST_F(OtelLayerTest, WithLocationAddsCodeAttributes) {
+  InstallSeedLayers(OtelLayerOptions{.with_location = true});
+  uint32_t line = 0;
+  {
+    // clang-format off
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "located"); line = __LINE__;
+    // clang-format on
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(AttributeKeys(spans[0]->attributes),
+              ElementsAre("code.filepath", "code.lineno", "code.namespace"));
+  auto file = Attr(*spans[0], "code.filepath");
+  ASSERT_TRUE(file.has_value());
+  ASSERT_TRUE(std::holds_alternative<std::string_view>(*file));
+  EXPECT_THAT(std::string(std::get<std::string_view>(*file)), EndsWith("otel_layer_test.cc"));
+  EXPECT_EQ(Attr(*spans[0], "code.lineno"), AttributeValue(static_cast<int64_t>(line)));
+  EXPECT_EQ(Attr(*spans[0], "code.namespace"), Str("app::runtime::execution"));
+}
+
+TEST_F(OtelLayerTest, FilteredOutSpansAreNotExportedAndChildrenAttachToTheNearestBridgedSpan) {
+  // A layer without a filter keeps every span alive in the registry, bridged or not.
+  auto registry = Registry::Create();
+  registry->With(OtelLayer(telemetry::kTargetPrefix, LevelFilter::kInfo, tracer_))
+      .With(std::make_shared<Layer>());
+  SetGlobalSubscriber(registry);
+  otel::SpanContext run_context;
+  {
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto r = run.Enter();
+    run_context = OtelSpanContext(run);
+    Span other_target = VLLORA_INFO_SPAN("app::elsewhere", "other_target");
+    auto o = other_target.Enter();
+    Span too_verbose = VLLORA_DEBUG_SPAN("vllora::user_tracing::run", "too_verbose");
+    auto v = too_verbose.Enter();
+    Span prefix_lookalike = VLLORA_INFO_SPAN("vllora::user_tracing_extra", "prefix_lookalike");
+    auto p = prefix_lookalike.Enter();
+    EXPECT_FALSE(too_verbose.IsDisabled());                // alive in the registry...
+    EXPECT_FALSE(OtelSpanContext(too_verbose).IsValid());  // ...but not bridged
+    EXPECT_FALSE(OtelSpanContext(prefix_lookalike).IsValid());
+    Span task = VLLORA_INFO_SPAN("vllora::user_tracing::task", "task");
+    // The OTel context of a non-bridged current span is its nearest bridged ancestor's.
+    EXPECT_EQ(CurrentOtelContext().span_context(), run_context);
+  }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("task", "run"));
+  EXPECT_EQ(spans[0]->parent_span_id, spans[1]->span_id);
+  EXPECT_EQ(spans[0]->trace_id, spans[1]->trace_id);
+  EXPECT_EQ(spans[1]->span_id, run_context.span_id());
+}
+
+TEST_F(OtelLayerTest, DisabledSpanHasNoOtelSpanContext) {
+  InstallSeedLayers();
+  Span disabled = VLLORA_INFO_SPAN("nobody::wants", "this");
+  EXPECT_TRUE(disabled.IsDisabled());
+  EXPECT_FALSE(OtelSpanContext(disabled).IsValid());
+  EXPECT_FALSE(OtelSpanContext(Span()).IsValid());
+  EXPECT_TRUE(CurrentOtelContext().IsEmpty());
+}
+
+TEST_F(OtelLayerTest, RemoteParentFromAnAttachedContext) {
+  InstallSeedLayers();
+  otel::MapCarrier carrier{{"traceparent", std::string(kRemoteTraceParent)}};
+  otel::Context remote = otel::MakeTraceContextPropagator()->Extract(carrier, otel::Context());
+  ASSERT_TRUE(remote.span_context().IsValid());
+  {
+    otel::Context::Token token = remote.Attach();
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto entered = run.Enter();
+    Span child = VLLORA_INFO_SPAN("vllora::user_tracing::task", "task");
+  }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("task", "run"));
+  const SpanData& run = *spans[1];
+  EXPECT_EQ(run.trace_id.ToHex(), kRemoteTraceId);
+  EXPECT_EQ(run.parent_span_id.ToHex(), kRemoteSpanId);
+  EXPECT_TRUE(run.parent_is_remote);
+  EXPECT_TRUE(run.IsSampled());
+  const SpanData& task = *spans[0];
+  EXPECT_EQ(task.trace_id.ToHex(), kRemoteTraceId);
+  EXPECT_EQ(task.parent_span_id, run.span_id);  // the bridged parent wins over the remote one
+  EXPECT_FALSE(task.parent_is_remote);
+}
+
+TEST_F(OtelLayerTest, BaggageSpanProcessorStampsVlloraBaggageFromTheAttachedContext) {
+  InstallSeedLayers();
+  otel::Context context = otel::Context().WithBaggage({{telemetry::kRunIdKey, "run-1"},
+                                                       {telemetry::kThreadIdKey, "thread-1"},
+                                                       {telemetry::kProjectIdKey, "project-1"},
+                                                       {"unrelated", "not copied"}});
+  {
+    otel::Context::Token token = context.Attach();
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run", {"own", int64_t{1}});
+    auto entered = run.Enter();
+    Span execution = VLLORA_INFO_SPAN("app::runtime::execution", "execution");
+  }
+  { Span outside = VLLORA_INFO_SPAN("vllora::user_tracing::run", "outside"); }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("execution", "run", "outside"));
+  for (std::string_view name : {"run", "execution"}) {
+    SCOPED_TRACE(name);
+    const SpanData& span = Named(spans, name);
+    EXPECT_EQ(Attr(span, "vllora.run_id"), Str("run-1"));
+    EXPECT_EQ(Attr(span, "vllora.thread_id"), Str("thread-1"));
+    EXPECT_EQ(Attr(span, "vllora.project_id"), Str("project-1"));
+    EXPECT_EQ(Attr(span, "vllora.label"), std::nullopt);
+    EXPECT_EQ(Attr(span, "unrelated"), std::nullopt);
+  }
+  EXPECT_THAT(AttributeKeys(Named(spans, "run").attributes),
+              ElementsAre("own", "vllora.run_id", "vllora.thread_id", "vllora.project_id"));
+  EXPECT_THAT(AttributeKeys(Named(spans, "outside").attributes), IsEmpty());
+}
+
+TEST_F(OtelLayerTest, CurrentOtelContextCarriesTheCurrentSpanAndTheBaggage) {
+  InstallSeedLayers();
+  otel::Context context = otel::Context().WithBaggage({{telemetry::kRunIdKey, "run-2"}});
+  otel::Context::Token token = context.Attach();
+  Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+  {
+    auto entered = run.Enter();
+    otel::Context current = CurrentOtelContext();
+    EXPECT_EQ(current.span_context(), OtelSpanContext(run));
+    EXPECT_EQ(current.baggage().Get(telemetry::kRunIdKey), "run-2");
+  }
+  otel::Context outside = CurrentOtelContext();  // no current span: the attached context
+  EXPECT_EQ(outside, context);
+  EXPECT_FALSE(outside.span_context().IsValid());
+}
+
+TEST_F(OtelLayerTest, BaggageAndSpanFollowBindToAnotherThread) {
+  InstallSeedLayers();
+  otel::Context context = otel::Context().WithBaggage({{telemetry::kRunIdKey, "run-bound"}});
+  std::optional<std::string> seen_in_thread;
+  bool context_leaked = true;
+  Span parent = VLLORA_INFO_SPAN("vllora::user_tracing::run", "parent");
+  std::function<void()> work;
+  {
+    otel::Context::Token token = context.Attach();
+    auto entered = parent.Enter();
+    work = Bind([&] {
+      auto value = otel::Context::Current().baggage().Get(telemetry::kRunIdKey);
+      if (value) seen_in_thread = std::string(*value);
+      Span bound = VLLORA_INFO_SPAN("vllora::user_tracing::task", "bound");
+    });
+  }
+  auto unbound = [] { Span span = VLLORA_INFO_SPAN("vllora::user_tracing::task", "unbound"); };
+  std::thread([&] {
+    work();
+    context_leaked = !otel::Context::Current().IsEmpty() || !Span::Current().IsDisabled();
+    unbound();
+  }).join();
+  work = nullptr;  // drops the captured span handle
+  parent = Span();
+  EXPECT_EQ(seen_in_thread, "run-bound");
+  EXPECT_FALSE(context_leaked);
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("bound", "unbound", "parent"));
+  const SpanData& bound = Named(spans, "bound");
+  EXPECT_EQ(Attr(bound, "vllora.run_id"), Str("run-bound"));
+  EXPECT_EQ(bound.parent_span_id, Named(spans, "parent").span_id);
+  const SpanData& unbound_span = Named(spans, "unbound");
+  EXPECT_EQ(Attr(unbound_span, "vllora.run_id"), std::nullopt);
+  EXPECT_FALSE(unbound_span.parent_span_id.IsValid());
+}
+
+asio::awaitable<void> BaggageReadingTask(std::optional<std::string>* seen) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
+  co_await timer.async_wait(asio::use_awaitable);  // resume on the io thread, later
+  auto value = otel::Context::Current().baggage().Get(telemetry::kRunIdKey);
+  if (value) *seen = std::string(*value);
+  Span task = VLLORA_INFO_SPAN("vllora::user_tracing::task", "coroutine_task");
+  co_await timer.async_wait(asio::use_awaitable);
+  Span::Current().Record("after_second_resume", true);
+}
+
+TEST_F(OtelLayerTest, BaggageFollowsAnAsioCoroutineSpawnedWithTaskExecutor) {
+  InstallSeedLayers();
+  otel::Context context = otel::Context().WithBaggage({{telemetry::kRunIdKey, "run-async"}});
+  asio::io_context io;
+  std::optional<std::string> seen;
+  Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+  {
+    otel::Context::Token token = context.Attach();
+    auto entered = run.Enter();
+    asio::co_spawn(TaskExecutor(io.get_executor()), Instrument(BaggageReadingTask(&seen), run),
+                   asio::detached);
+  }
+  // A plain handler on the same io_context sees neither the baggage nor the span.
+  bool plain_handler_saw_context = true;
+  asio::post(io, [&] {
+    plain_handler_saw_context =
+        !otel::Context::Current().IsEmpty() || !Span::Current().IsDisabled();
+  });
+  std::thread([&] { io.run(); }).join();
+  run = Span();
+  EXPECT_EQ(seen, "run-async");
+  EXPECT_FALSE(plain_handler_saw_context);
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("coroutine_task", "run"));
+  const SpanData& task = *spans[0];
+  EXPECT_EQ(Attr(task, "vllora.run_id"), Str("run-async"));
+  EXPECT_EQ(task.parent_span_id, spans[1]->span_id);
+  // The span entered by Instrument is current again after the second resumption.
+  EXPECT_EQ(Attr(*spans[1], "after_second_resume"), AttributeValue(true));
+}
+
+TEST_F(OtelLayerTest, EndTimeIsAfterStartTime) {
+  InstallSeedLayers();
+  {
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "timed");
+    std::this_thread::sleep_for(2ms);
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_GT(spans[0]->start_time_unix_nano, 0u);
+  EXPECT_GE(spans[0]->end_time_unix_nano - spans[0]->start_time_unix_nano, 2'000'000u);
+}
+
+TEST_F(OtelLayerTest, SpanIsExportedOnlyWhenItsLastHandleIsGone) {
+  InstallSeedLayers();
+  Span first = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+  Span copy = first;
+  Span child = VLLORA_SPAN_CHILD_OF(first, Level::kInfo, "vllora::user_tracing::task", "task");
+  first = Span();
+  EXPECT_EQ(storage_->Size(), 0u);
+  copy = Span();
+  EXPECT_EQ(storage_->Size(), 0u);  // the child keeps its parent open
+  child = Span();
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("task", "run"));
+  EXPECT_EQ(spans[0]->parent_span_id, spans[1]->span_id);
+}
+
+TEST_F(OtelLayerTest, OnlyTheFirstMatchingOtelLayerBridgesASpan) {
+  // Overlapping prefixes: both layers see vllora::user_tracing::run; it is exported once.
+  auto registry = Registry::Create();
+  registry->With(OtelLayer("vllora", LevelFilter::kInfo, tracer_))
+      .With(OtelLayer("vllora::user_tracing", LevelFilter::kInfo, tracer_));
+  SetGlobalSubscriber(registry);
+  {
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    run.Record("recorded", int64_t{1});
+  }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("run"));
+  EXPECT_EQ(Attr(*spans[0], "recorded"), AttributeValue(int64_t{1}));
+}
+
+TEST_F(OtelLayerTest, EventSeenByTwoOtelLayersIsAddedOnce) {
+  auto registry = Registry::Create();
+  registry->With(OtelLayer("vllora", LevelFilter::kInfo, tracer_))
+      .With(OtelLayer("vllora::user_tracing", LevelFilter::kInfo, tracer_));
+  SetGlobalSubscriber(registry);
+  {
+    Span run = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
+    auto entered = run.Enter();
+    VLLORA_EVENT(Level::kInfo, "vllora::user_tracing::run", "seen by both layers");
+  }
+  SpanList spans = Take();
+  ASSERT_THAT(Names(spans), ElementsAre("run"));
+  EXPECT_EQ(spans[0]->events.size(), 1u);
+}
+
+}  // namespace
+}  // namespace vllora
