@@ -14,7 +14,7 @@ if [ -x tests/support/otlp_receiver/setup.sh ]; then tests/support/otlp_receiver
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVLLORA_WERROR=ON \
-  -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES=ON
+  -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES=ON -DVLLORA_BUILD_BENCH=ON
 cmake --build "$build" -j"$jobs"
 cd "$build"
 ctest --output-on-failure -j"$jobs" --timeout 300

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "vllora/otel/internal/object_pool.h"
+
 namespace vllora::otel {
 
 // One entry of the table at the front of block_. Trivially copyable so the block can be grown
@@ -33,7 +35,30 @@ bool SameBytes(const char* stored, std::string_view key) noexcept {
 }
 constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
+// Blocks of this size come from a pool: the attribute block of a span is freed on the export
+// thread, where a glibc free costs several hundred instructions. Every block of at most this
+// size is allocated at exactly this size, so a block is pooled iff its capacity equals it.
+constexpr size_t kPooledBlock = 512;
+using BlockPool = internal::FixedSizePool<kPooledBlock>;
 }  // namespace
+
+std::byte* Attributes::AllocateBlock(size_t bytes) {
+  if (bytes == kPooledBlock) return static_cast<std::byte*>(BlockPool::Allocate());
+  return static_cast<std::byte*>(::operator new(bytes));
+}
+
+void Attributes::FreeBlock(std::byte* block, size_t bytes) noexcept {
+  if (block == nullptr) return;
+  if (bytes == kPooledBlock) {
+    BlockPool::Free(block);
+  } else {
+    ::operator delete(block);
+  }
+}
+
+size_t Attributes::BlockBytes() const noexcept {
+  return sizeof(Entry) * entry_capacity_ + bytes_capacity_;
+}
 
 std::string_view TruncateUtf8(std::string_view value, size_t max_bytes) noexcept {
   if (value.size() <= max_bytes) return value;
@@ -60,7 +85,7 @@ Attributes::Attributes(const Attributes& other)
 }
 
 Attributes::Attributes(Attributes&& other) noexcept
-    : block_(std::move(other.block_)),
+    : block_(std::exchange(other.block_, nullptr)),
       count_(std::exchange(other.count_, 0)),
       entry_capacity_(std::exchange(other.entry_capacity_, 0)),
       bytes_used_(std::exchange(other.bytes_used_, 0)),
@@ -79,7 +104,8 @@ Attributes& Attributes::operator=(const Attributes& other) {
 
 Attributes& Attributes::operator=(Attributes&& other) noexcept {
   if (this != &other) {
-    block_ = std::move(other.block_);
+    FreeBlock(block_, BlockBytes());
+    block_ = std::exchange(other.block_, nullptr);
     count_ = std::exchange(other.count_, 0);
     entry_capacity_ = std::exchange(other.entry_capacity_, 0);
     bytes_used_ = std::exchange(other.bytes_used_, 0);
@@ -91,25 +117,30 @@ Attributes& Attributes::operator=(Attributes&& other) noexcept {
   return *this;
 }
 
-Attributes::~Attributes() = default;
+Attributes::~Attributes() { FreeBlock(block_, BlockBytes()); }
 
-Attributes::Entry* Attributes::entries() const noexcept {
+inline Attributes::Entry* Attributes::entries() const noexcept {
   // The block comes from new std::byte[], aligned for any fundamental type, and Entry is an
   // implicit-lifetime type, so the table at its front is usable without placement new.
-  return reinterpret_cast<Entry*>(block_.get());
+  return reinterpret_cast<Entry*>(block_);
 }
 
-char* Attributes::arena() const noexcept {
-  return reinterpret_cast<char*>(block_.get() + sizeof(Entry) * entry_capacity_);
+inline char* Attributes::arena() const noexcept {
+  return reinterpret_cast<char*>(block_ + sizeof(Entry) * entry_capacity_);
 }
 
 void Attributes::Reallocate(size_t new_entries, size_t new_bytes) {
-  auto block = std::make_unique_for_overwrite<std::byte[]>(sizeof(Entry) * new_entries + new_bytes);
-  if (count_ > 0) std::memcpy(block.get(), block_.get(), sizeof(Entry) * count_);
-  if (bytes_used_ > 0) {
-    std::memcpy(block.get() + sizeof(Entry) * new_entries, arena(), bytes_used_);
+  size_t total = sizeof(Entry) * new_entries + new_bytes;
+  if (total <= kPooledBlock) {
+    // Pooled: the spare room becomes arena.
+    new_bytes += kPooledBlock - total;
+    total = kPooledBlock;
   }
-  block_ = std::move(block);
+  std::byte* block = AllocateBlock(total);
+  if (count_ > 0) std::memcpy(block, block_, sizeof(Entry) * count_);
+  if (bytes_used_ > 0) std::memcpy(block + sizeof(Entry) * new_entries, arena(), bytes_used_);
+  FreeBlock(block_, BlockBytes());
+  block_ = block;
   entry_capacity_ = static_cast<uint32_t>(new_entries);
   bytes_capacity_ = static_cast<uint32_t>(new_bytes);
 }
@@ -135,32 +166,40 @@ void Attributes::Reserve(size_t entries_wanted, size_t bytes_wanted) {
              std::min(std::max<size_t>(bytes_capacity_, bytes_wanted), kMaxArena));
 }
 
-uint32_t Attributes::AppendBytes(std::string_view bytes) {
+inline uint32_t Attributes::AppendBytes(std::string_view bytes) {
   uint32_t offset = bytes_used_;
   if (!bytes.empty()) std::memcpy(arena() + offset, bytes.data(), bytes.size());
   bytes_used_ += static_cast<uint32_t>(bytes.size());
   return offset;
 }
 
-void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
+inline void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
   entry.type = static_cast<uint8_t>(value.index());
-  if (const auto* s = std::get_if<std::string_view>(&value)) {
-    // The caller has made room for the (already truncated) string.
-    uint32_t offset = AppendBytes(*s);
-    entry.value.s = {offset, static_cast<uint32_t>(s->size())};
-  } else if (const auto* i = std::get_if<int64_t>(&value)) {
-    entry.value.i = *i;
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    entry.value.d = *d;
-  } else if (const auto* u = std::get_if<uint64_t>(&value)) {
-    entry.value.u = *u;
-  } else if (const auto* b = std::get_if<bool>(&value)) {
-    entry.value.b = *b;
+  switch (entry.type) {
+    case kBool:
+      if (const auto* v = std::get_if<bool>(&value)) entry.value.b = *v;
+      break;
+    case kInt:
+      if (const auto* v = std::get_if<int64_t>(&value)) entry.value.i = *v;
+      break;
+    case kUint:
+      if (const auto* v = std::get_if<uint64_t>(&value)) entry.value.u = *v;
+      break;
+    case kDouble:
+      if (const auto* v = std::get_if<double>(&value)) entry.value.d = *v;
+      break;
+    default:
+      // The caller has made room for the (already truncated) string.
+      if (const auto* str = std::get_if<std::string_view>(&value)) {
+        uint32_t offset = AppendBytes(*str);
+        entry.value.s = {offset, static_cast<uint32_t>(str->size())};
+      }
+      break;
   }
 }
 
-bool Attributes::PointsIntoArena(std::string_view bytes) const noexcept {
-  if (!block_ || bytes.empty()) return false;
+inline bool Attributes::PointsIntoArena(std::string_view bytes) const noexcept {
+  if (block_ == nullptr || bytes.empty()) return false;
   // Compare as integers: relational operators on unrelated pointers are unspecified.
   auto begin = reinterpret_cast<uintptr_t>(arena());
   auto p = reinterpret_cast<uintptr_t>(bytes.data());
@@ -169,21 +208,20 @@ bool Attributes::PointsIntoArena(std::string_view bytes) const noexcept {
 
 void Attributes::Set(std::string_view key, const AttributeValue& value) {
   const std::string_view* str = std::get_if<std::string_view>(&value);
-  if (str == nullptr) {
-    if (PointsIntoArena(key)) {
-      std::string owned_key(key);  // rare: the key views our own arena, which may move
+  std::string_view s = str != nullptr ? *str : std::string_view();
+  if (max_value_length_ != 0 && str != nullptr) s = TruncateUtf8(s, max_value_length_);
+  if (block_ != nullptr && (PointsIntoArena(key) || PointsIntoArena(s))) [[unlikely]] {
+    std::string owned_key(key);  // rare: views into our own arena, which may move
+    std::string owned_value(s);
+    if (str == nullptr) {
       SetImpl(owned_key, value, {});
     } else {
-      SetImpl(key, value, {});
+      SetImpl(owned_key, AttributeValue(std::string_view(owned_value)), owned_value);
     }
     return;
   }
-  std::string_view s = *str;
-  if (max_value_length_ != 0) s = TruncateUtf8(s, max_value_length_);
-  if (PointsIntoArena(key) || PointsIntoArena(s)) {
-    std::string owned_key(key);  // rare: views into our own arena, which may move
-    std::string owned_value(s);
-    SetImpl(owned_key, AttributeValue(std::string_view(owned_value)), owned_value);
+  if (str == nullptr) {
+    SetImpl(key, value, {});
   } else {
     SetImpl(key, AttributeValue(s), s);
   }
@@ -193,22 +231,22 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
                          std::string_view string_value) {
   const size_t value_bytes = string_value.size();
   Entry* table = entries();
+  const char* base = arena();
   for (uint32_t i = 0; i < count_; ++i) {
     Entry& e = table[i];
-    if (e.key_length == key.size() && SameBytes(arena() + e.key_offset, key)) {
-      if (value_bytes > 0 && e.type == kString && e.value.s.length >= value_bytes) {
-        // Reuse the old slot in place.
-        std::memcpy(arena() + e.value.s.offset, string_value.data(), value_bytes);
-        e.value.s.length = static_cast<uint32_t>(value_bytes);
-        return;
-      }
-      if (bytes_used_ + value_bytes > bytes_capacity_) {
-        if (bytes_used_ + value_bytes > kMaxArena) return;
-        Grow(count_, bytes_used_ + value_bytes);
-      }
-      StoreValue(entries()[i], stored);
+    if (e.key_length != key.size() || !SameBytes(base + e.key_offset, key)) continue;
+    if (value_bytes > 0 && e.type == kString && e.value.s.length >= value_bytes) {
+      // Reuse the old slot in place.
+      std::memcpy(arena() + e.value.s.offset, string_value.data(), value_bytes);
+      e.value.s.length = static_cast<uint32_t>(value_bytes);
       return;
     }
+    if (bytes_used_ + value_bytes > bytes_capacity_) {
+      if (bytes_used_ + value_bytes > kMaxArena) return;
+      Grow(count_, bytes_used_ + value_bytes);
+    }
+    StoreValue(entries()[i], stored);
+    return;
   }
   if (max_count_ != 0 && count_ >= max_count_) {
     ++dropped_;

@@ -4,6 +4,7 @@
 
 #include "otel/provider_state.h"
 #include "vllora/otel/clock.h"
+#include "vllora/otel/internal/object_pool.h"
 
 namespace vllora::otel {
 
@@ -14,6 +15,23 @@ Span::Span(const SpanContext& context, std::unique_ptr<SpanData> data,
     : context_(context), recording_(true), data_(std::move(data)), state_(std::move(state)) {}
 
 Span::~Span() { End(); }
+
+namespace {
+using SpanPool = internal::FixedSizePool<(sizeof(Span) + 15) / 16 * 16>;
+}  // namespace
+
+void* Span::operator new(size_t size) {
+  // A derived type would be bigger than the pool's blocks: use the heap.
+  return size == sizeof(Span) ? SpanPool::Allocate() : ::operator new(size);
+}
+
+void Span::operator delete(void* p, size_t size) noexcept {
+  if (size == sizeof(Span)) {
+    SpanPool::Free(p);
+  } else {
+    ::operator delete(p);
+  }
+}
 
 std::unique_ptr<Span> Span::MakeNonRecording(const SpanContext& context) {
   return std::unique_ptr<Span>(new Span(context));

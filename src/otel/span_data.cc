@@ -9,6 +9,7 @@
 
 #include "otel/env.h"
 #include "vllora/otel/diagnostics.h"
+#include "vllora/otel/internal/object_pool.h"
 #include "vllora/otel/propagation.h"
 
 namespace vllora::otel {
@@ -120,6 +121,24 @@ Resource Resource::Create(const Attributes& extra) {
   if (auto service = internal::GetEnv("OTEL_SERVICE_NAME")) attrs.Set("service.name", *service);
   for (const KeyValueView& kv : extra) attrs.Set(kv.key, kv.value);
   return resource;
+}
+
+namespace {
+// sizeof(SpanData) rounded up to 64 bytes, so the pool's blocks fill whole cache lines.
+using SpanDataPool = internal::FixedSizePool<(sizeof(SpanData) + 63) / 64 * 64>;
+}  // namespace
+
+void* SpanData::operator new(size_t size) {
+  // A derived type (none in the SDK) is bigger than the pool's blocks: use the heap.
+  return size == sizeof(SpanData) ? SpanDataPool::Allocate() : ::operator new(size);
+}
+
+void SpanData::operator delete(void* p, size_t size) noexcept {
+  if (size == sizeof(SpanData)) {
+    SpanDataPool::Free(p);
+  } else {
+    ::operator delete(p);
+  }
 }
 
 Resource Resource::Empty() { return Resource(); }

@@ -2,10 +2,13 @@
 
 #include <array>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "vllora/core/context.h"
+#include "vllora/otel/internal/object_pool.h"
 
 namespace vllora {
 
@@ -16,9 +19,37 @@ namespace {
 struct OtelSpanExt {
   std::unique_ptr<otel::Span> span;
   const Layer* owner;
+
+  // One per bridged span, allocated and freed on application threads: recycled.
+  static void* operator new(size_t size) {
+    return size == sizeof(OtelSpanExt) ? Pool::Allocate() : ::operator new(size);
+  }
+  static void operator delete(void* p, size_t size) noexcept {
+    if (size == sizeof(OtelSpanExt)) {
+      Pool::Free(p);
+    } else {
+      ::operator delete(p);
+    }
+  }
+
+ private:
+  using Pool = otel::internal::FixedSizePool<sizeof(std::unique_ptr<otel::Span>) + sizeof(void*)>;
 };
 
 constexpr size_t kInlineAttributes = 32;
+
+// A fixed array of KeyValueView whose elements are constructed on assignment only.
+class InlineViews {
+ public:
+  static_assert(std::is_trivially_destructible_v<otel::KeyValueView>);
+  InlineViews() noexcept {}  // NOLINT(modernize-use-equals-default): storage stays uninitialised
+  static constexpr size_t size() noexcept { return kInlineAttributes; }
+  otel::KeyValueView* data() noexcept { return reinterpret_cast<otel::KeyValueView*>(storage_); }
+  otel::KeyValueView& operator[](size_t i) noexcept { return data()[i]; }
+
+ private:
+  alignas(otel::KeyValueView) std::byte storage_[sizeof(otel::KeyValueView) * kInlineAttributes];
+};
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -110,13 +141,15 @@ class OtelLayerImpl final : public Layer {
       parent_context = parent->span->context();
       start.parent = &parent_context;
     }
-    otel::Context context = otel::Context::Current();
-    start.context = &context;
+    // start.context stays null: the tracer then reads the current otel::Context in place,
+    // without the shared_ptr copy Context::Current() would make.
 
-    std::array<otel::KeyValueView, kInlineAttributes> attributes;
+    // Uninitialised storage (KeyValueView is trivially destructible): default-constructing 32
+    // views would cost more than bridging the span's few fields.
+    InlineViews attributes;
     size_t count = 0;
     // Fields that need the span API (status, error) or did not fit inline: applied after start.
-    std::array<uint16_t, kInlineAttributes> deferred{};
+    std::array<uint16_t, kInlineAttributes> deferred;  // [0, deferred_count) written before read
     size_t deferred_count = 0;
     bool overflow = false;  // more deferred fields than `deferred` holds: rescan everything
     std::string_view name = span.metadata().name;
@@ -133,7 +166,8 @@ class OtelLayerImpl final : public Layer {
       otel::AttributeValue value;
       bool needs_api = IsSpecial(field.key) || field.key == "error";
       if (!needs_api && count < attributes.size()) {
-        if (ToAttribute(field.value, value)) attributes[count++] = {field.key, value};
+        if (ToAttribute(field.value, value))
+          new (&attributes[count++]) otel::KeyValueView{field.key, value};
         continue;
       }
       if (deferred_count < deferred.size() && i <= UINT16_MAX) {
@@ -144,9 +178,10 @@ class OtelLayerImpl final : public Layer {
     }
     if (options_.with_location && count + 3 <= attributes.size()) {
       const Metadata& m = span.metadata();
-      attributes[count++] = {"code.filepath", std::string_view(m.file ? m.file : "")};
-      attributes[count++] = {"code.lineno", static_cast<int64_t>(m.line)};
-      attributes[count++] = {"code.namespace", m.target};
+      new (&attributes[count++])
+          otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
+      new (&attributes[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
+      new (&attributes[count++]) otel::KeyValueView{"code.namespace", m.target};
     }
     start.attributes = std::span<const otel::KeyValueView>(attributes.data(), count);
 

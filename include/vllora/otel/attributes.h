@@ -33,7 +33,9 @@ struct KeyValueView {
   AttributeValue value;
 };
 
-/// Owning, compact, insertion-ordered attribute list. Setting an existing key replaces its value
+/// Owning, compact, insertion-ordered attribute list.
+/// Allocation: one block; blocks of up to 512 bytes (a span's usual attributes) are recycled
+/// through an internal pool. Setting an existing key replaces its value
 /// in place (the position is kept).
 /// Thread-safety: like a std::vector (concurrent reads OK; writes need external sync).
 /// Lookup is linear, which beats hashing for the tens of attributes spans carry.
@@ -118,7 +120,11 @@ class Attributes {
   bool PointsIntoArena(std::string_view bytes) const noexcept;
   void SetImpl(std::string_view key, const AttributeValue& stored, std::string_view string_value);
 
-  std::unique_ptr<std::byte[]> block_;
+  static std::byte* AllocateBlock(size_t bytes);
+  static void FreeBlock(std::byte* block, size_t bytes) noexcept;
+  size_t BlockBytes() const noexcept;
+
+  std::byte* block_ = nullptr;  // owned; see AllocateBlock/FreeBlock
   uint32_t count_ = 0;
   uint32_t entry_capacity_ = 0;
   uint32_t bytes_used_ = 0;

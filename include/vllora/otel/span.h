@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -62,6 +63,10 @@ class Span {
   const SpanContext& context() const noexcept { return context_; }
   /// True until End() for sampled-in spans; always false for non-recording spans.
   bool IsRecording() const noexcept { return recording_.load(std::memory_order_relaxed); }
+
+  /// Allocation: spans are recycled through an internal per-thread pool.
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size) noexcept;
 
  protected:
   /// Non-recording span.

@@ -114,6 +114,11 @@ struct SpanData {
   bool IsSampled() const noexcept { return (trace_flags & 1U) != 0; }
   /// Dropped attribute count (from the attribute list).
   uint32_t dropped_attributes_count() const noexcept { return attributes.dropped_count(); }
+
+  /// Allocation: SpanData objects are recycled through an internal per-thread pool, because they
+  /// are usually freed on the export thread (see docs/design/0002-hot-path.md).
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size) noexcept;
 };
 
 }  // namespace vllora::otel

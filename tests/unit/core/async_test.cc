@@ -26,7 +26,11 @@ asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
 asio::awaitable<int> Worker(std::string name, std::atomic<int>* mismatches) {
   Span expected = Span::Current();
   EXPECT_FALSE(expected.IsDisabled());
-  EXPECT_EQ(expected.metadata()->name, name);
+  if (const Metadata* metadata = expected.metadata()) {
+    EXPECT_EQ(metadata->name, name);
+  } else {
+    ADD_FAILURE() << "no current span in " << name;
+  }
   for (int i = 0; i < 5; ++i) {
     co_await Sleep(1ms);
     if (!(Span::Current() == expected)) mismatches->fetch_add(1);

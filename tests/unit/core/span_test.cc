@@ -127,7 +127,9 @@ TEST(SpanTest, FunctionApiInternsCallsites) {
   Span dropped = StartSpan(Level::kDebug, target, "too_verbose");
   EXPECT_TRUE(dropped.IsDisabled());
   ASSERT_FALSE(span.IsDisabled());
-  EXPECT_EQ(span.metadata()->target, "dyn::thing");
+  const Metadata* metadata = span.metadata();
+  ASSERT_NE(metadata, nullptr);
+  EXPECT_EQ(metadata->target, "dyn::thing");
   span.InScope([] { EmitEvent(Level::kError, "dyn::x", "boom", {{"code", 7}}); });
   EXPECT_THAT(layer->Take(), ElementsAre("new dynamic_name{k=v} parent=-", "enter dynamic_name",
                                          "event ERROR dyn::x 'boom'{code=7} in=dynamic_name",
