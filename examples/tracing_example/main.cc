@@ -1,12 +1,17 @@
 // tracing_example: the C++ port of vllora_telemetry's tracing_example.
 //
 // An AI-agent workflow traced with vLLora's span helpers, nested inside the application's own
-// `execution` span, exported over OTLP/gRPC:
+// `execution` span, exported over OTLP (gRPC by default; OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+// or http/json, or --protocol, for OTLP/HTTP):
 //
 //   execution (app::runtime::execution)
 //   └── run > agent > task > api_invoke > model_call > openai > tool   (vllora::user_tracing::*)
 //
-// Usage: tracing_example [--otlp-endpoint URL] [--verbose] [--console]
+// Tracing is set up with one call, vllora::InitTracing() (vllora/setup/setup.h), which also reads
+// the standard OTEL_* variables. examples/tracing_example_long/ builds the same pipeline piece by
+// piece, as the seed's init_tracing() does.
+//
+// Usage: tracing_example [--otlp-endpoint URL] [--protocol P] [--verbose] [--console]
 #define VLLORA_TARGET "tracing_example"
 
 #include <CLI/CLI.hpp>
@@ -20,11 +25,7 @@
 #include "vllora/asio/task_executor.h"
 #include "vllora/core/core.h"
 #include "vllora/otel/otel.h"
-#include "vllora/otel_layer/otel_layer.h"
-#include "vllora/otlp/otlp_grpc_exporter.h"
-#include "vllora/subscriber/filter.h"
-#include "vllora/subscriber/fmt_layer.h"
-#include "vllora/subscriber/registry.h"
+#include "vllora/setup/setup.h"
 #include "vllora/telemetry/helpers.h"
 
 namespace {
@@ -164,56 +165,46 @@ asio::awaitable<void> ExecuteFlow() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string endpoint = "http://localhost:4317";
+  std::string endpoint;
+  std::string protocol;
   bool verbose = false;
   bool console = false;
-  CLI::App app{"vLLora tracing example: an AI-agent workflow traced over OTLP/gRPC"};
-  app.add_option("--otlp-endpoint", endpoint, "OTLP/gRPC endpoint")->capture_default_str();
+  CLI::App app{"vLLora tracing example: an AI-agent workflow traced over OTLP"};
+  app.add_option("--otlp-endpoint", endpoint,
+                 "OTLP endpoint (default: OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, else "
+                 "http://localhost:4317 for grpc, http://localhost:4318/v1/traces for http/*)");
+  app.add_option("--protocol", protocol,
+                 "grpc, http/protobuf or http/json (default: OTEL_EXPORTER_OTLP_PROTOCOL, else "
+                 "grpc)")
+      ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json"}));
   app.add_flag("-v,--verbose", verbose, "Debug logs (unless RUST_LOG is set)");
   app.add_flag("--console", console, "Also print every finished span to stdout");
   CLI11_PARSE(app, argc, argv);
 
-  // RUST_LOG wins; otherwise --verbose means debug, else info.
-  const char* rust_log = std::getenv("RUST_LOG");
-  std::string default_filter = verbose ? "debug" : "info";
-  if (rust_log != nullptr && *rust_log != '\0') default_filter = rust_log;
-
-  // Step 1: exporter, tracer provider (baggage processor, batch export, UUID ids), layers.
-  vllora::otlp::OtlpGrpcExporterOptions exporter_options =
-      vllora::otlp::OtlpGrpcExporterOptions::FromEnv();
-  exporter_options.endpoint = endpoint;
-  exporter_options.timeout = 3s;
-  std::string error;
-  auto exporter = vllora::otlp::OtlpGrpcExporter::Create(exporter_options, &error);
-  if (exporter == nullptr) {
-    std::fprintf(stderr, "tracing_example: invalid --otlp-endpoint: %s\n", error.c_str());
+  // Step 1: the whole pipeline in one call. Options set here override OTEL_*; RUST_LOG wins over
+  // default_log_filter.
+  vllora::TracingOptions options;
+  options.tracer_name = "tracing_example";
+  options.otel_targets = {"app::runtime"};
+  options.default_log_filter = verbose ? "debug" : "info";
+  options.export_timeout = 3s;
+  if (!endpoint.empty()) options.endpoint = endpoint;
+  if (protocol == "grpc") options.protocol = vllora::OtlpProtocol::kGrpc;
+  if (protocol == "http/protobuf") options.protocol = vllora::OtlpProtocol::kHttpProtobuf;
+  if (protocol == "http/json") options.protocol = vllora::OtlpProtocol::kHttpJson;
+  if (console) {
+    options.exporters = {vllora::TracesExporter::kOtlp, vllora::TracesExporter::kConsole};
+  }
+  vllora::TracingGuard tracing = vllora::InitTracing(options);
+  if (!tracing.error().empty()) {
+    std::fprintf(stderr, "tracing_example: invalid --otlp-endpoint: %s\n", tracing.error().c_str());
     return 2;
   }
-  vllora::otlp::OtlpGrpcExporter* otlp = exporter.get();
-  auto batch = std::make_unique<vllora::otel::BatchSpanProcessor>(
-      std::move(exporter), vllora::otel::BatchSpanProcessorOptions::FromEnv());
-  vllora::otel::BatchSpanProcessor* batch_processor = batch.get();
-
-  std::vector<std::string> baggage_keys(tel::kBaggageKeys.begin(), tel::kBaggageKeys.end());
-  auto builder = vllora::otel::TracerProvider::builder();
-  builder.WithSpanProcessor(vllora::otel::MakeBaggageSpanProcessor(baggage_keys));
-  if (console) builder.WithSimpleExporter(vllora::otel::MakeConsoleSpanExporter(stdout));
-  builder.WithSpanProcessor(std::move(batch)).WithIdGenerator(vllora::otel::MakeUuidIdGenerator());
-  std::shared_ptr<vllora::otel::TracerProvider> provider = builder.Build();
-  std::shared_ptr<vllora::otel::Tracer> tracer = provider->GetTracer("tracing_example");
-
-  auto registry = vllora::Registry::Create();
-  registry
-      ->With(vllora::MakeFmtLayer(),
-             std::make_shared<vllora::EnvFilter>(vllora::EnvFilter::FromEnv(default_filter)))
-      .With(vllora::OtelLayer(tel::kTargetPrefix, vllora::LevelFilter::kInfo, tracer))
-      .With(vllora::OtelLayer("app::runtime", vllora::LevelFilter::kInfo, tracer));
-  vllora::SetGlobalSubscriber(registry);
 
   VLLORA_INFO("Tracing initialized.");
   VLLORA_INFO("  - Console exporter: {}",
               console ? "enabled (spans printed to stdout)" : "disabled (use --console)");
-  VLLORA_INFO("  - OTLP exporter: enabled (sending to: {})", endpoint);
+  VLLORA_INFO("  - Exporters: {}", tracing.description());
 
   // Step 2: baggage on the context, attached to the outermost async block.
   auto ids = vllora::otel::MakeUuidIdGenerator();
@@ -230,23 +221,25 @@ int main(int argc, char** argv) {
   }
   io.run();
 
-  // Steps 5-6: flush with a deadline (no fixed wait), then shut down.
+  // Steps 5-6: flush with a deadline (no fixed wait), then shut down; the guard's destructor
+  // would do the same.
   VLLORA_INFO("Flushing spans...");
-  provider->ForceFlush(3s);
-  provider->Shutdown(2s);
-  vllora::otel::BatchSpanProcessorStats stats = batch_processor->Stats();
-  vllora::otlp::OtlpExporterStats sent = otlp->Stats();
-  if (sent.exported_spans == stats.enqueued && stats.enqueued > 0) {
+  tracing.Shutdown();
+  const vllora::TracingStats stats = tracing.Stats();
+  const std::string& target = tracing.endpoint();
+  if (tracing.exporting_otlp() && stats.exported == stats.enqueued && stats.enqueued > 0) {
     std::printf("Exported %llu spans to %s (vllora.run_id %s).\n",
-                static_cast<unsigned long long>(sent.exported_spans), endpoint.c_str(),
-                run_id.c_str());
+                static_cast<unsigned long long>(stats.exported), target.c_str(), run_id.c_str());
     return 0;
   }
-  uint64_t total = stats.enqueued + stats.dropped_queue_full;
+  if (!tracing.exporting_otlp()) {
+    std::printf("No OTLP exporter configured (%s).\n", tracing.description().c_str());
+    return 0;
+  }
   std::printf(
-      "Could not deliver all spans to %s: %llu of %llu exported. Is an OTLP/gRPC collector "
+      "Could not deliver all spans to %s: %llu of %llu exported. Is an OTLP collector "
       "listening there?\n",
-      endpoint.c_str(), static_cast<unsigned long long>(sent.exported_spans),
-      static_cast<unsigned long long>(total));
+      target.c_str(), static_cast<unsigned long long>(stats.exported),
+      static_cast<unsigned long long>(stats.enqueued));
   return 1;
 }

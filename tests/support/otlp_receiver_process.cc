@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -141,6 +142,23 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
   if (!options.partial_message.empty()) {
     args.insert(args.end(), {"--partial-message", options.partial_message});
   }
+  if (options.enable_http) {
+    args.insert(args.end(), {"--http-port", "0"});
+    if (options.http_fail_status != 503) {
+      args.insert(args.end(), {"--http-fail-status", std::to_string(options.http_fail_status)});
+    }
+    if (options.retry_after_seconds >= 0) {
+      args.insert(args.end(), {"--retry-after", std::to_string(options.retry_after_seconds)});
+    }
+    if (!options.tls_cert_path.empty()) {
+      args.insert(args.end(),
+                  {"--tls-cert", options.tls_cert_path, "--tls-key", options.tls_key_path});
+      process->http_tls_ = true;
+    }
+    if (!options.tls_client_ca_path.empty()) {
+      args.insert(args.end(), {"--tls-client-ca", options.tls_client_ca_path});
+    }
+  }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
 
   // O_CLOEXEC everywhere: only the dup2'ed copies reach the child, and children spawned by other
@@ -170,10 +188,14 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
   if (pid < 0) return nullptr;  // the destructor closes the pipes and removes the file
   process->pid_ = pid;
 
-  // Read "listening <port>\n".
+  // Read "listening <port>\n" (and "listening-http <port>\n" when HTTP is enabled).
   std::string line;
   const Clock::time_point end = Clock::now() + options.start_timeout;
-  while (line.find('\n') == std::string::npos) {
+  const size_t lines_needed = options.enable_http ? 2 : 1;
+  const auto complete_lines = [&line] {
+    return static_cast<size_t>(std::count(line.begin(), line.end(), '\n'));
+  };
+  while (complete_lines() < lines_needed) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
     if (left <= 0) {
@@ -202,6 +224,19 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
   if (process->port_ <= 0) {
     SetError(error, "bad port in receiver output: " + line);
     return nullptr;
+  }
+  if (options.enable_http) {
+    constexpr std::string_view kHttpPrefix = "listening-http ";
+    const size_t second = line.find('\n') + 1;
+    if (line.compare(second, kHttpPrefix.size(), kHttpPrefix) != 0) {
+      SetError(error, "unexpected second line from receiver: " + line.substr(second));
+      return nullptr;
+    }
+    process->http_port_ = std::atoi(line.c_str() + second + kHttpPrefix.size());
+    if (process->http_port_ <= 0) {
+      SetError(error, "bad HTTP port in receiver output: " + line);
+      return nullptr;
+    }
   }
   return process;
 }
@@ -236,6 +271,12 @@ void OtlpReceiverProcess::Stop() noexcept {
 
 std::string OtlpReceiverProcess::endpoint() const {
   return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::string OtlpReceiverProcess::http_endpoint() const {
+  // TLS: the test certificate is issued for "localhost", so connect by that name.
+  return (http_tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(http_port_) +
+         "/v1/traces";
 }
 
 std::vector<nlohmann::json> OtlpReceiverProcess::Records() const {

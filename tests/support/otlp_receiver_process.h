@@ -1,5 +1,6 @@
-// Test helper: runs the independent OTLP/gRPC receiver (tests/support/otlp_receiver/receiver.js,
-// built on the OpenTelemetry JavaScript packages) as a child process and reads what it received.
+// Test helper: runs the independent OTLP/gRPC (and optionally OTLP/HTTP) receiver
+// (tests/support/otlp_receiver/receiver.js, built on the OpenTelemetry JavaScript packages) as a
+// child process and reads what it received.
 //
 //   auto receiver = vllora::testing::OtlpReceiverProcess::Start();
 //   ASSERT_TRUE(receiver) << error;
@@ -40,6 +41,17 @@ class OtlpReceiverProcess {
     /// Answer with partial_success.rejected_spans = N (--partial-reject) and this message.
     int partial_reject = 0;
     std::string partial_message;
+    /// Also listen for OTLP/HTTP on an ephemeral port (--http-port 0); see http_endpoint().
+    bool enable_http = false;
+    /// HTTP status of the `fail_first` failures on the HTTP listener (--http-fail-status).
+    int http_fail_status = 503;
+    /// Seconds sent as Retry-After with those failures (--retry-after); negative = no header.
+    int retry_after_seconds = -1;
+    /// PEM certificate and key: serve OTLP/HTTP over TLS (--tls-cert, --tls-key); with
+    /// `tls_client_ca`, also require a client certificate signed by it (--tls-client-ca).
+    std::string tls_cert_path;
+    std::string tls_key_path;
+    std::string tls_client_ca_path;
     /// Further arguments passed as they are.
     std::vector<std::string> extra_args;
     /// Run setup.sh (npm ci when node_modules is missing or stale) before the first start.
@@ -66,6 +78,11 @@ class OtlpReceiverProcess {
   int port() const noexcept { return port_; }
   /// "http://127.0.0.1:<port>", usable as OtlpGrpcExporterOptions::endpoint.
   std::string endpoint() const;
+  /// The OTLP/HTTP port (0 unless Options::enable_http).
+  int http_port() const noexcept { return http_port_; }
+  /// "http://127.0.0.1:<http_port>/v1/traces" ("https://localhost:..." when serving TLS), usable
+  /// as OtlpHttpExporterOptions::endpoint.
+  std::string http_endpoint() const;
   /// The JSON-lines file the receiver appends to.
   const std::string& output_path() const noexcept { return output_path_; }
   /// The child's process id (for tests that want to kill it).
@@ -96,6 +113,8 @@ class OtlpReceiverProcess {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
+  bool http_tls_ = false;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
   std::string output_path_;

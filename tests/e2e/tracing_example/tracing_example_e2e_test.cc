@@ -1,14 +1,19 @@
-// End to end: runs the tracing_example binary against an independent OTLP receiver built from the
-// OpenTelemetry project's JavaScript packages, and asserts the whole trace it received.
+// End to end: runs the tracing_example binary (one-call setup) and tracing_example_long (the
+// pipeline built by hand) against an independent OTLP receiver built from the OpenTelemetry
+// project's JavaScript packages, over grpc, http/protobuf and http/json, and asserts the whole
+// trace it received.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "support/otlp_receiver_process.h"
 
@@ -23,9 +28,11 @@ struct RunResult {
   double seconds = 0;
 };
 
-RunResult RunExample(const std::string& args) {
+RunResult RunExample(const std::string& args, const std::string& protocol = "",
+                     const char* binary = TRACING_EXAMPLE_PATH) {
   RunResult result;
-  std::string command = std::string("timeout 60 ") + TRACING_EXAMPLE_PATH + " " + args + " 2>&1";
+  std::string command = std::string("timeout 60 ") + binary + " " + args + " 2>&1";
+  if (!protocol.empty()) command = "OTEL_EXPORTER_OTLP_PROTOCOL=" + protocol + " " + command;
   auto start = std::chrono::steady_clock::now();
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -77,13 +84,59 @@ uint64_t Nanos(const json& span, const char* key) {
   return std::stoull(span.at(key).get<std::string>());
 }
 
-TEST(TracingExampleE2ETest, TheWholeTraceArrivesExactly) {
+struct Variant {
+  const char* binary;
+  const char* protocol;  // OTEL_EXPORTER_OTLP_PROTOCOL
+};
+
+// Shown by gtest and ctest instead of the struct's bytes.
+void PrintTo(const Variant& variant, std::ostream* os) {
+  *os << (variant.binary == std::string(TRACING_EXAMPLE_PATH) ? "tracing_example "
+                                                              : "tracing_example_long ")
+      << variant.protocol;
+}
+
+std::string VariantName(const ::testing::TestParamInfo<Variant>& info) {
+  std::string name =
+      std::string(info.param.binary == std::string(TRACING_EXAMPLE_PATH) ? "OneCall_"
+                                                                         : "LongForm_") +
+      info.param.protocol;
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  return name;
+}
+
+// The endpoint option for `protocol` on `receiver`.
+std::string EndpointArg(const vllora::testing::OtlpReceiverProcess& receiver,
+                        const std::string& protocol) {
+  if (protocol == "grpc") return "--otlp-endpoint " + receiver.endpoint();
+  return "--otlp-endpoint " + receiver.http_endpoint();
+}
+
+std::unique_ptr<vllora::testing::OtlpReceiverProcess> StartReceiver(std::string* error) {
+  vllora::testing::OtlpReceiverProcess::Options options;
+  options.enable_http = true;
+  return vllora::testing::OtlpReceiverProcess::Start(options, error);
+}
+
+class TracingExampleE2EProtocolTest : public ::testing::TestWithParam<Variant> {};
+
+INSTANTIATE_TEST_SUITE_P(Protocols, TracingExampleE2EProtocolTest,
+                         ::testing::Values(Variant{TRACING_EXAMPLE_PATH, "grpc"},
+                                           Variant{TRACING_EXAMPLE_PATH, "http/protobuf"},
+                                           Variant{TRACING_EXAMPLE_PATH, "http/json"},
+                                           Variant{TRACING_EXAMPLE_LONG_PATH, "grpc"},
+                                           Variant{TRACING_EXAMPLE_LONG_PATH, "http/json"}),
+                         VariantName);
+
+TEST_P(TracingExampleE2EProtocolTest, TheWholeTraceArrivesExactly) {
   std::string error;
-  auto receiver = vllora::testing::OtlpReceiverProcess::Start(&error);
+  auto receiver = StartReceiver(&error);
   ASSERT_NE(receiver, nullptr) << error;
 
-  RunResult run =
-      RunExample("--otlp-endpoint http://127.0.0.1:" + std::to_string(receiver->port()));
+  RunResult run = RunExample(EndpointArg(*receiver, GetParam().protocol), GetParam().protocol,
+                             GetParam().binary);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("Exported 8 spans to http://127.0.0.1:"));
   EXPECT_THAT(run.output, HasSubstr("1. Created run span"));
@@ -195,6 +248,45 @@ TEST(TracingExampleE2ETest, TheWholeTraceArrivesExactly) {
   // Only what the example recorded: baggage + the fields above, nothing else.
   EXPECT_EQ(by_name["execution"]["attributes"].size(), 4u);
   EXPECT_EQ(tool["attributes"].size(), 7u);
+}
+
+// Everything but ids, timestamps and the per-run baggage values: what must be identical whatever
+// the transport.
+std::map<std::string, json> Normalized(const std::vector<json>& spans) {
+  std::map<std::string, json> out;
+  for (json span : spans) {
+    for (const char* key :
+         {"request", "traceId", "spanId", "parentSpanId", "startTimeUnixNano", "endTimeUnixNano"}) {
+      span.erase(key);
+    }
+    span["attributes"].erase("vllora.run_id");
+    span["attributes"].erase("vllora.thread_id");
+    for (json& event : span["events"]) event.erase("timeUnixNano");
+    out[span.at("name").get<std::string>()] = span;
+  }
+  return out;
+}
+
+TEST(TracingExampleE2ETest, SameTraceOverGrpcHttpProtobufAndHttpJson) {
+  std::string error;
+  auto receiver = StartReceiver(&error);
+  ASSERT_NE(receiver, nullptr) << error;
+  std::vector<std::map<std::string, json>> traces;
+  for (const char* protocol : {"grpc", "http/protobuf", "http/json"}) {
+    const size_t before = receiver->Spans().size();
+    RunResult run = RunExample(EndpointArg(*receiver, protocol), protocol);
+    ASSERT_EQ(run.exit_code, 0) << protocol << "\n" << run.output;
+    ASSERT_TRUE(receiver->WaitForSpans(before + 8, std::chrono::seconds(10))) << protocol;
+    std::vector<json> spans = receiver->Spans();
+    traces.push_back(
+        Normalized(std::vector<json>(spans.begin() + static_cast<long>(before), spans.end())));
+    ASSERT_EQ(traces.back().size(), 8u) << protocol;
+  }
+  EXPECT_EQ(traces[1], traces[0]) << "http/protobuf differs from grpc";
+  EXPECT_EQ(traces[2], traces[0]) << "http/json differs from grpc";
+  const std::vector<json> requests = receiver->Requests();
+  ASSERT_GE(requests.size(), 3u);
+  EXPECT_EQ(requests.back().value("contentType", ""), "application/json");
 }
 
 TEST(TracingExampleE2ETest, UnreachableEndpointIsReportedAndExitsWithinSeconds) {
