@@ -26,43 +26,11 @@ int ThisThreadNumber() noexcept {
   return number;
 }
 
-void AppendEscaped(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void AppendField(std::string& out, const Field& field) {
   out.append(field.key);
   out.push_back('=');
   if (field.value.is_string()) {
-    AppendEscaped(out, field.value.str());
+    AppendJsonString(out, field.value.str());
   } else {
     field.value.AppendTo(out);
   }

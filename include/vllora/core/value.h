@@ -115,6 +115,10 @@ struct Field {
   Value value;
 };
 
+/// Appends `s` to `out` as a JSON string literal: quoted, with `"`, `\\` and control characters
+/// escaped. Used wherever a string is rendered for a reader (log lines, JSON attribute values).
+void AppendJsonString(std::string& out, std::string_view s);
+
 /// The fields given to a span, a record or an event. Valid only during the call that receives it.
 using FieldSpan = std::span<const Field>;
 

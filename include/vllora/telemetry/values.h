@@ -16,8 +16,8 @@
 
 namespace vllora::telemetry {
 
-/// Appends `s` as a JSON string literal (quoted and escaped) to `out`.
-void AppendJsonString(std::string& out, std::string_view s);
+/// Appends `s` as a JSON string literal (quoted and escaped) to `out` (the core's helper).
+using ::vllora::AppendJsonString;
 
 /// Tags: a flat string→string map rendered as a JSON object, keys sorted.
 class Tags {
