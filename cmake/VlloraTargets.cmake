@@ -46,3 +46,27 @@ function(vllora_test name)
   gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES LABELS "${ARG_LABELS}"
                        DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# vllora_fuzzer(<name> SOURCES ... DEPS ... CORPUS <dir>): a fuzz target, i.e. sources that define
+# `extern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t)`.
+# - VLLORA_FUZZ=ON (clang): linked with -fsanitize=fuzzer,address,undefined; run it by hand:
+#   `build-fuzz/fuzz/<name> <corpus dir>` (see fuzz/README.md).
+# - otherwise: linked with fuzz/replay_main.cc, which feeds every file of the corpus to the target
+#   once; registered as ctest `fuzz.<name>` (label unit), so each corpus is a regression test.
+function(vllora_fuzzer name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  if(VLLORA_FUZZ)
+    add_executable(${name} ${ARG_SOURCES})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    add_executable(${name} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
+  endif()
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  vllora_warnings(${name})
+  if(NOT VLLORA_FUZZ AND ARG_CORPUS)
+    add_test(NAME fuzz.${name} COMMAND ${name} ${ARG_CORPUS})
+    set_tests_properties(fuzz.${name} PROPERTIES LABELS unit TIMEOUT 120)
+  endif()
+endfunction()

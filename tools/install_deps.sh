@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev zlib1g-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libfmt-dev libcli11-dev libasio-dev
   libgtest-dev libgmock-dev libbenchmark-dev valgrind openssl clang-format
+  libcpp-httplib-dev clang libclang-rt-14-dev
 )
 
 SUDO=""

@@ -9,7 +9,10 @@ jobs=${VLLORA_JOBS:-2}
 
 tools/install_deps.sh
 tools/check_format.sh
-if [ -x tests/support/otlp_receiver/setup.sh ]; then tests/support/otlp_receiver/setup.sh; fi
+# Node.js peers used by the tests (each folder's setup.sh runs `npm ci`).
+for setup in tests/support/*/setup.sh; do
+  if [ -x "$setup" ]; then "$setup"; fi
+done
 
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
