@@ -1,0 +1,203 @@
+// The viewer's pure part: tree building (orphans, cycles, order), vLLora's totals, bars and
+// formats, on hand-made rows.
+#include "collector_view/render.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vllora::collector_view {
+namespace {
+
+using nlohmann::json;
+
+SpanRow Span(std::string trace, std::string id, std::optional<std::string> parent, std::string name,
+             int64_t start, int64_t finish, json attributes = json::object()) {
+  SpanRow s;
+  s.trace_id = std::move(trace);
+  s.span_id = std::move(id);
+  s.parent_span_id = std::move(parent);
+  s.operation_name = std::move(name);
+  s.start_time_us = start;
+  s.finish_time_us = finish;
+  s.attributes = std::move(attributes);
+  return s;
+}
+
+std::vector<std::string> Names(const std::vector<TreeNode>& nodes) {
+  std::vector<std::string> out;
+  for (const TreeNode& n : nodes) out.push_back(n.span->operation_name);
+  return out;
+}
+
+TEST(CollectorViewTreeTest, ParentsChildrenAndOrphans) {
+  const std::vector<SpanRow> spans = {
+      Span("t", "4", "3", "under_orphan", 40, 50),  Span("t", "2", "1", "second", 30, 60),
+      Span("t", "5", "1", "first", 10, 20),         Span("t", "3", "99", "orphan", 35, 70),
+      Span("t", "1", std::nullopt, "root", 0, 100),
+  };
+  const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+  ASSERT_EQ(trees.size(), 1u);
+  const TraceTree& tree = trees[0];
+  EXPECT_EQ(tree.span_count, 5u);
+  EXPECT_EQ(tree.start_us, 0);
+  EXPECT_EQ(tree.finish_us, 100);
+  ASSERT_EQ(Names(tree.roots), (std::vector<std::string>{"root", "orphan"}));
+  EXPECT_FALSE(tree.roots[0].orphan);
+  EXPECT_TRUE(tree.roots[1].orphan);
+  EXPECT_EQ(Names(tree.roots[0].children), (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(Names(tree.roots[1].children), (std::vector<std::string>{"under_orphan"}));
+
+  RenderOptions options;
+  options.bar_width = 10;
+  EXPECT_EQ(RenderTraceText(tree, options),
+            "trace t  5 spans  100 µs  started 1970-01-01T00:00:00.000Z\n"
+            "root                 100 µs  ██████████\n"
+            "├─ first              10 µs  ·█········\n"
+            "└─ second             30 µs  ···███····\n"
+            "orphan                35 µs  ···████···  [orphan: parent 99 not found]\n"
+            "└─ under_orphan       10 µs  ····█·····\n");
+}
+
+TEST(CollectorViewTreeTest, ParentCyclesAndSelfParentsAreShownOnceAsOrphans) {
+  const std::vector<SpanRow> spans = {
+      Span("t", "1", "2", "a", 0, 10),
+      Span("t", "2", "1", "b", 1, 9),
+      Span("t", "3", "3", "self", 2, 3),
+  };
+  const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+  ASSERT_EQ(trees.size(), 1u);
+  ASSERT_EQ(Names(trees[0].roots), (std::vector<std::string>{"a", "self"}));
+  EXPECT_TRUE(trees[0].roots[0].orphan);
+  EXPECT_TRUE(trees[0].roots[1].orphan);
+  EXPECT_EQ(Names(trees[0].roots[0].children), (std::vector<std::string>{"b"}));
+  EXPECT_TRUE(trees[0].roots[0].children[0].children.empty());
+}
+
+TEST(CollectorViewTreeTest, SeveralTracesOrderedByStart) {
+  const std::vector<SpanRow> spans = {Span("late", "1", std::nullopt, "x", 50, 60),
+                                      Span("early", "1", std::nullopt, "y", 10, 20)};
+  const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+  ASSERT_EQ(trees.size(), 2u);
+  EXPECT_EQ(trees[0].trace_id, "early");
+  EXPECT_EQ(trees[1].trace_id, "late");
+  EXPECT_EQ(trees[1].roots[0].span->operation_name, "x");
+}
+
+TEST(CollectorViewRenderTest, DurationBarIsPlacedOnTheTimeline) {
+  EXPECT_EQ(DurationBar(0, 100, 0, 100, 10), "██████████");
+  EXPECT_EQ(DurationBar(0, 10, 0, 100, 10), "█·········");
+  EXPECT_EQ(DurationBar(95, 100, 0, 100, 10), "·········█");
+  EXPECT_EQ(DurationBar(100, 100, 0, 100, 10), "·········█");  // zero length at the end
+  EXPECT_EQ(DurationBar(21, 29, 0, 100, 10), "··█·······");
+  EXPECT_EQ(DurationBar(5, 5, 5, 5, 4), "█···");  // zero-length trace
+  EXPECT_EQ(DurationBar(0, 10, 0, 10, 0), "");
+}
+
+TEST(CollectorViewRenderTest, Formats) {
+  EXPECT_EQ(FormatDuration(0), "0 µs");
+  EXPECT_EQ(FormatDuration(999), "999 µs");
+  EXPECT_EQ(FormatDuration(152200), "152.2 ms");
+  EXPECT_EQ(FormatDuration(3420000), "3.42 s");
+  EXPECT_EQ(FormatDuration(125000000), "2 min 05 s");
+  EXPECT_EQ(FormatDuration(-5), "0 µs");
+  EXPECT_EQ(FormatTimestamp(1764000000123456), "2025-11-24T16:00:00.123Z");
+  EXPECT_EQ(FormatCost(0.000301), "$0.000301");
+  EXPECT_EQ(FormatCost(6.600000262260437e-6), "$0.0000066");
+  EXPECT_EQ(FormatCost(0), "$0");
+  EXPECT_EQ(FormatCost(12.5), "$12.5");
+  EXPECT_EQ(DisplayWidth("└─ a µs"), 7u);
+  EXPECT_EQ(DisplayWidth("\x1b[1mab\x1b[0m"), 2u);
+}
+
+TEST(CollectorViewRenderTest, KeyAttributes) {
+  SpanRow s = Span("t", "1", std::nullopt, "model_call", 0, 1,
+                   {{"model_name", "gpt-4"},
+                    {"provider_name", "openai"},
+                    {"usage", R"({"input_tokens":10,"output_tokens":8})"},
+                    {"cost", R"({"cost":0.000301,"per_input_token":1})"},
+                    {"ttft", 150},
+                    {"error", "rate limited\nretry"}});
+  s.status_code = 2;
+  s.status_message = "boom";
+  EXPECT_EQ(KeyAttributes(s),
+            "model=gpt-4  provider=openai  tokens_in=10  tokens_out=8  cost=$0.000301  "
+            "ttft=150 µs  error=\"rate limited\\nretry\"  status=ERROR \"boom\"");
+  const SpanRow api = Span("t", "2", std::nullopt, "api_invoke", 0, 1,
+                           {{"request", R"({"model":"gpt-4o"})"}, {"cost", "0.0025"}});
+  EXPECT_EQ(KeyAttributes(api), "model=gpt-4o  cost=$0.0025");
+  const SpanRow tool = Span("t", "3", std::nullopt, "tool", 0, 1,
+                            {{"vllora.tool_name", "search_web"}, {"input", "ignored"}});
+  EXPECT_EQ(KeyAttributes(tool), "tool=search_web");
+}
+
+TEST(CollectorViewRenderTest, ColoursOnlyWhenAsked) {
+  std::vector<SpanRow> spans = {Span("t", "1", std::nullopt, "root", 0, 10)};
+  spans[0].status_code = 2;
+  const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+  RenderOptions plain;
+  EXPECT_EQ(RenderTraceText(trees[0], plain).find('\x1b'), std::string::npos);
+  RenderOptions color;
+  color.color = true;
+  const std::string text = RenderTraceText(trees[0], color);
+  EXPECT_NE(text.find("\x1b[31mroot\x1b[0m"), std::string::npos) << text;  // errors in red
+}
+
+// vLLora's run totals (core/src/metadata/services/run.rs) on the value shapes that occur.
+TEST(CollectorViewTotalsTest, FollowsVlloraAggregation) {
+  std::vector<SpanRow> spans = {
+      Span("t", "1", std::nullopt, "api_invoke", 100, 900,
+           {{"cost", "0.0025"}, {"usage", R"({"input_tokens":100,"output_tokens":20})"}}),
+      // model_call: counted as an LLM call; its usage repeats the provider's, its cost is details.
+      Span("t", "2", "1", "model_call", 200, 800,
+           {{"cost", R"({"cost":0.0025})"}, {"usage", R"({"input_tokens":100})"}}),
+      Span("t", "3", "2", "model_call", 300, 700),
+      // A provider span: numeric cost, usage as an object (kvlist).
+      Span("t", "4", "2", "openai", 250, 750,
+           {{"cost", 0.5}, {"usage", {{"input_tokens", 7}, {"output_tokens", "3"}}}}),
+      // Not JSON, not numbers, edge values: contribute what SQLite's CAST makes of them.
+      Span("t", "5", "1", "tool", 50, 1000,
+           {{"cost", " 1.5abc"}, {"usage", "not json"}, {"error", "tool failed"}}),
+      Span("t", "6", "1", "tool", 60, 70, {{"cost", true}, {"usage", R"({"input_tokens":2.9})"}}),
+  };
+  spans[2].status_code = 2;
+  spans[2].status_message = "upstream 500";
+  const Totals t = ComputeTotals(spans);
+  EXPECT_EQ(t.spans, 6u);
+  EXPECT_EQ(t.llm_calls, 2);
+  EXPECT_DOUBLE_EQ(t.cost, 0.0025 + 0.5 + 1.5 + 1.0);
+  EXPECT_EQ(t.input_tokens, 100 + 7 + 2);
+  EXPECT_EQ(t.output_tokens, 20 + 3);
+  EXPECT_EQ(t.errors, 2);
+  EXPECT_EQ(t.error_messages, (std::vector<std::string>{"upstream 500", "tool failed"}));
+  EXPECT_EQ(t.start_us, 50);
+  EXPECT_EQ(t.finish_us, 1000);
+
+  const json j = TotalsToJson(t);
+  EXPECT_EQ(j["llm_calls"], 2);
+  EXPECT_EQ(j["input_tokens"], 109);
+  EXPECT_EQ(j["duration_us"], 950);
+  EXPECT_EQ(RenderTotalsText(t, "run r", RenderOptions{}),
+            "run r: 6 spans  950 µs  llm_calls=2  tokens_in=109  tokens_out=23  cost=$3.0025  "
+            "errors=2\n"
+            "  error: \"upstream 500\"\n"
+            "  error: \"tool failed\"\n");
+}
+
+TEST(CollectorViewTotalsTest, SpanCostAndTokensEdgeCases) {
+  EXPECT_DOUBLE_EQ(SpanCost({{"cost", "1e-3"}}), 0.001);
+  EXPECT_DOUBLE_EQ(SpanCost({{"cost", "1e"}}), 1.0);
+  EXPECT_DOUBLE_EQ(SpanCost({{"cost", "Infinity"}}), 0.0);  // NaN/Inf arrive as strings
+  EXPECT_DOUBLE_EQ(SpanCost({{"cost", json::array({1})}}), 0.0);
+  EXPECT_DOUBLE_EQ(SpanCost(json::object()), 0.0);
+  EXPECT_EQ(SpanUsageTokens({{"usage", R"({"input_tokens":"12.7"})"}}, "input_tokens"), 12);
+  EXPECT_EQ(SpanUsageTokens({{"usage", R"({"input_tokens":-3})"}}, "input_tokens"), -3);
+  EXPECT_EQ(SpanUsageTokens({{"usage", R"([1,2])"}}, "input_tokens"), std::nullopt);
+  EXPECT_EQ(SpanUsageTokens({{"usage", 5}}, "input_tokens"), std::nullopt);
+  EXPECT_EQ(SpanUsageTokens({{"usage", R"({"input_tokens":1e30})"}}, "input_tokens"), INT64_MAX);
+}
+
+}  // namespace
+}  // namespace vllora::collector_view
