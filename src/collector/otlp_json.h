@@ -1,0 +1,25 @@
+// OTLP/JSON (the "JSON Protobuf Encoding" of the OTLP specification) -> ExportTraceServiceRequest.
+//
+// Accepted: lowerCamelCase field names (and the original snake_case names), trace/span ids as hex
+// (either case; any even length - a wrong length is left to per-span validation), 64-bit integers
+// as decimal strings or numbers, enums as numbers (or their names), doubles as numbers or
+// "NaN"/"Infinity"/"-Infinity", bytes values as base64, null as absent; unknown fields ignored.
+// Bytes that are not UTF-8 are repaired (U+FFFD) before parsing.
+// Refused (the whole request; nothing is stored): text that is not JSON, a top level that is not
+// an object, a field of the wrong JSON type, ids that are not hex, out-of-range integers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "collector/otlp_mapping.h"
+
+namespace vllora::collector::internal {
+
+/// Decodes `body` into `*request` (cleared first). Returns false and a one-line reason with the
+/// JSON path of the offending field in `*error` (e.g. "resourceSpans[0].scopeSpans[0].spans[2]
+/// .traceId: not a hex string").
+/// Thread-safety: reentrant. Never throws except std::bad_alloc.
+bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* error);
+
+}  // namespace vllora::collector::internal

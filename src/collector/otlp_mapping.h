@@ -1,0 +1,45 @@
+// OTLP ExportTraceServiceRequest -> SpanRow: per-span validation and vLLora's attribute mapping
+// (docs/design/0004-collector.md, "Mapping"). Used by both receivers and by the fuzz targets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "vllora/collector/span_store.h"
+
+namespace vllora::collector::internal {
+
+using ExportRequest = opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+/// The rows of a request and what was refused.
+struct MappedRequest {
+  std::vector<SpanRow> rows;
+  /// Spans refused by validation (partial_success.rejected_spans).
+  int64_t rejected_spans = 0;
+  /// "N spans rejected: span I: reason; ..." (partial_success.error_message); empty when none.
+  std::string error_message;
+};
+
+/// The tenant used when neither the span nor its resource has `vllora.tenant` and the request
+/// carries no x-project-id.
+inline constexpr std::string_view kDefaultTenant = "default";
+
+/// Maps every valid span of `request` to a row; `header_tenant` is the request's x-project-id
+/// metadata/header ("" when absent). Spans are numbered in request order across all resource and
+/// scope groups, from 0, in the rejection message.
+/// Thread-safety: reentrant. Errors: std::bad_alloc only.
+MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant);
+
+/// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" of 16 id bytes (lower case).
+std::string TraceIdToUuid(std::string_view bytes);
+
+/// Decimal text of 8 big-endian id bytes.
+std::string SpanIdToDecimal(std::string_view bytes);
+
+/// Counts the spans of a request.
+size_t CountSpans(const ExportRequest& request) noexcept;
+
+}  // namespace vllora::collector::internal

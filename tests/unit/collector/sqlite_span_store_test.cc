@@ -1,0 +1,180 @@
+#include "vllora/collector/sqlite_span_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vllora::collector {
+namespace {
+
+class SqliteSpanStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/vllora-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+    path_ = (dir_ / "spans.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `sql` and returns the first column of every row as text ("NULL" for NULL).
+  std::vector<std::string> Query(const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::vector<std::string> out;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      out.push_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  static SpanRow Row(const std::string& span_id) {
+    SpanRow row;
+    row.trace_id = "0af76519-16cd-43dd-8448-eb211c80319c";
+    row.span_id = span_id;
+    row.operation_name = "op";
+    row.start_time_us = 10;
+    row.finish_time_us = 20;
+    row.attribute = R"({"a":1})";
+    row.tenant = "t";
+    row.kind = 1;
+    row.status_code = 2;
+    return row;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteSpanStoreTest, FreshDatabaseGetsSchemaVersion1AndWal) {
+  std::string error;
+  auto store = SqliteSpanStore::Open({.path = path_}, &error);
+  ASSERT_NE(store, nullptr) << error;
+  store->Close();
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+  EXPECT_EQ(Query("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'traces_%' "
+                  "ORDER BY name"),
+            (std::vector<std::string>{"traces_run_id", "traces_start", "traces_thread_id"}));
+  EXPECT_EQ(Query("SELECT group_concat(name, ',') FROM pragma_table_info('traces')"),
+            std::vector<std::string>{
+                "trace_id,span_id,parent_span_id,thread_id,operation_name,start_time_us,"
+                "finish_time_us,attribute,run_id,project_id,tenant,label,tags,kind,status_code,"
+                "status_message,events,resource,scope_name,received_at_us"});
+}
+
+TEST_F(SqliteSpanStoreTest, ReopenIsANoOpAndKeepsRows) {
+  {
+    auto store = SqliteSpanStore::Open({.path = path_});
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->Write({Row("1")}).ok);
+  }
+  const auto schema_before = Query("SELECT sql FROM sqlite_master ORDER BY name");
+  std::string error;
+  auto store = SqliteSpanStore::Open({.path = path_}, &error);
+  ASSERT_NE(store, nullptr) << error;
+  store->Close();
+  EXPECT_EQ(Query("SELECT sql FROM sqlite_master ORDER BY name"), schema_before);
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("SELECT span_id FROM traces"), std::vector<std::string>{"1"});
+}
+
+TEST_F(SqliteSpanStoreTest, NewerSchemaIsRefused) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string error;
+  EXPECT_EQ(SqliteSpanStore::Open({.path = path_}, &error), nullptr);
+  EXPECT_EQ(error,
+            "database " + path_ + ": database schema version 7 is newer than this collector's (1)");
+}
+
+TEST_F(SqliteSpanStoreTest, UnwritableLocationFails) {
+  std::string error;
+  EXPECT_EQ(SqliteSpanStore::Open({.path = "/nonexistent-dir/x/spans.db"}, &error), nullptr);
+  EXPECT_NE(error.find("/nonexistent-dir/x/spans.db"), std::string::npos) << error;
+}
+
+TEST_F(SqliteSpanStoreTest, RowsAreStoredExactlyAndDuplicatesIgnored) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  SpanRow full = Row("2");
+  full.parent_span_id = "1";
+  full.thread_id = "th";
+  full.run_id = "run";
+  full.project_id = "proj";
+  full.label = "lbl";
+  full.tags = R"({"x":"y"})";
+  full.status_message = "msg";
+  full.events = R"([{"name":"e","time_us":15,"attributes":{}}])";
+  full.resource = R"({"service.name":"s"})";
+  full.scope_name = "scope";
+  WriteResult first = store->Write({Row("1"), full});
+  EXPECT_TRUE(first.ok);
+  EXPECT_EQ(first.inserted, 2u);
+  SpanRow changed = Row("1");
+  changed.operation_name = "second";
+  WriteResult again = store->Write({changed, Row("3")});
+  EXPECT_TRUE(again.ok);
+  EXPECT_EQ(again.inserted, 1u);
+  store->Close();
+  EXPECT_EQ(Query("SELECT span_id || '|' || operation_name FROM traces ORDER BY rowid"),
+            (std::vector<std::string>{"1|op", "2|op", "3|op"}));
+  EXPECT_EQ(Query("SELECT quote(parent_span_id) || '|' || quote(thread_id) || '|' || run_id || '|' "
+                  "|| project_id || '|' || tenant || '|' || label || '|' || tags || '|' || kind || "
+                  "'|' || status_code || '|' || status_message || '|' || events || '|' || resource "
+                  "|| '|' || scope_name || '|' || start_time_us || '|' || finish_time_us || '|' || "
+                  "attribute || '|' || (received_at_us > 1600000000000000) FROM traces WHERE "
+                  "span_id = '2'"),
+            std::vector<std::string>{
+                R"('1'|'th'|run|proj|t|lbl|{"x":"y"}|1|2|msg|[{"name":"e","time_us":15,)"
+                R"("attributes":{}}]|{"service.name":"s"}|scope|10|20|{"a":1}|1)"});
+  EXPECT_EQ(Query("SELECT quote(parent_span_id) || quote(thread_id) || quote(tags) FROM traces "
+                  "WHERE span_id = '1'"),
+            std::vector<std::string>{"NULLNULLNULL"});
+  EXPECT_EQ(store->Stats().rows_inserted, 3u);
+  EXPECT_EQ(store->Stats().rows_ignored, 1u);
+}
+
+TEST_F(SqliteSpanStoreTest, WritesAfterCloseFailAtOnce) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  store->Close();
+  const WriteResult result = store->Write({Row("1")});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, "store is closed");
+}
+
+TEST_F(SqliteSpanStoreTest, ManyConcurrentWritersAreGroupCommitted) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        EXPECT_TRUE(store->Write({Row(std::to_string(t * 1000 + i))}).ok);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  store->Close();
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"200"});
+  EXPECT_LE(store->Stats().transactions, 200u);
+}
+
+}  // namespace
+}  // namespace vllora::collector
