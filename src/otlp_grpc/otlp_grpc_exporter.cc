@@ -3,17 +3,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <fstream>
-#include <functional>
-#include <limits>
-#include <mutex>
-#include <random>
+#include <optional>
 #include <sstream>
-#include <thread>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "otlp/export_common.h"
 #include "otlp/otlp_env.h"
 #include "otlp/otlp_recordable.h"
 #include "otlp_grpc/otlp_grpc_endpoint.h"
@@ -22,38 +17,10 @@
 namespace vllora::otlp {
 namespace {
 
+using internal::SteadyClock;
 using internal::otlp_collector::ExportTraceServiceRequest;
 using internal::otlp_collector::ExportTraceServiceResponse;
 using internal::otlp_collector::TraceService;
-using SteadyClock = std::chrono::steady_clock;
-
-// At most one diagnostic per kind per interval, so a collector that is down for an hour does not
-// flood the diagnostic handler (a batch processor exports every few seconds).
-constexpr std::chrono::seconds kLogInterval{10};
-
-class LogLimiter {
- public:
-  /// True if a message may be emitted now; then `*suppressed` is the number of messages
-  /// skipped since the previous one.
-  bool Allow(uint64_t* suppressed) noexcept {
-    const int64_t now = SteadyClock::now().time_since_epoch().count();
-    // Relaxed: this only thins out log lines; no other memory depends on it.
-    int64_t next = next_allowed_.load(std::memory_order_relaxed);
-    const int64_t interval =
-        std::chrono::duration_cast<SteadyClock::duration>(kLogInterval).count();
-    if (now < next ||
-        !next_allowed_.compare_exchange_strong(next, now + interval, std::memory_order_relaxed)) {
-      skipped_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    *suppressed = skipped_.exchange(0, std::memory_order_relaxed);
-    return true;
-  }
-
- private:
-  std::atomic<int64_t> next_allowed_{std::numeric_limits<int64_t>::min()};
-  std::atomic<uint64_t> skipped_{0};
-};
 
 bool IsRetryable(grpc::StatusCode code) noexcept {
   switch (code) {
@@ -111,16 +78,6 @@ const char* StatusCodeName(grpc::StatusCode code) noexcept {
   }
 }
 
-// Backoff with "equal jitter": uniform in [backoff / 2, backoff], so concurrent exporters that
-// failed together do not retry together, while the wait still grows with each attempt.
-std::chrono::milliseconds Jittered(double backoff_ms) noexcept {
-  thread_local std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(
-      std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
-      static_cast<size_t>(SteadyClock::now().time_since_epoch().count())));
-  std::uniform_real_distribution<double> unit(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<int64_t>(backoff_ms * unit(rng)));
-}
-
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -139,107 +96,20 @@ void Emit(otel::DiagnosticLevel level, const std::string& message) noexcept {
 
 struct OtlpGrpcExporter::Impl {
   OtlpGrpcExporterOptions options;
+  internal::RetryPolicy policy;
   std::string target;
+  std::string export_label;    // "OTLP/gRPC export to <target>"
+  std::string receiver_label;  // "OTLP/gRPC receiver at <target>"
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<TraceService::Stub> stub;
 
-  // Guards `shutdown_requested` transitions and `in_flight`; `cv` wakes retry waits on
-  // Shutdown().
-  std::mutex mu;
-  std::condition_variable cv;
+  // Its mutex guards `in_flight`; Shutdown() cancels those calls and wakes retry waits.
+  internal::ShutdownSignal shutdown;
   std::vector<grpc::ClientContext*> in_flight;
-  std::atomic<bool> shutdown{false};
-
-  // Relaxed counters: each is an independent statistic, read as a snapshot.
-  std::atomic<uint64_t> exported_spans{0};
-  std::atomic<uint64_t> failed_spans{0};
-  std::atomic<uint64_t> rejected_spans{0};
-  std::atomic<uint64_t> retries{0};
-  std::atomic<uint64_t> export_calls{0};
-
-  LogLimiter failure_log;
-  LogLimiter partial_log;
-
-  // Adds `context` to the calls Shutdown() cancels; false if already shut down.
-  bool Register(grpc::ClientContext* context) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (shutdown.load(std::memory_order_relaxed)) return false;
-    in_flight.push_back(context);
-    return true;
-  }
-
-  void Unregister(grpc::ClientContext* context) {
-    std::lock_guard<std::mutex> lock(mu);
-    in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), context), in_flight.end());
-  }
-
-  // Sleeps until `until` unless Shutdown() comes first; returns false if it did.
-  bool SleepUnlessShutdown(SteadyClock::time_point until) {
-    std::unique_lock<std::mutex> lock(mu);
-    return !cv.wait_until(lock, until, [this] { return shutdown.load(std::memory_order_relaxed); });
-  }
-
-  void OnPartialSuccess(const ExportTraceServiceResponse& response, uint64_t sent) {
-    const auto& partial = response.partial_success();
-    const int64_t rejected = std::max<int64_t>(partial.rejected_spans(), 0);
-    const auto rejected_u = static_cast<uint64_t>(rejected);
-    rejected_spans.fetch_add(rejected_u, std::memory_order_relaxed);
-    exported_spans.fetch_add(sent - std::min(sent, rejected_u), std::memory_order_relaxed);
-    if (rejected == 0 && partial.error_message().empty()) return;
-    try {
-      LogPartialSuccess(partial, rejected, sent);
-    } catch (...) {
-      // Out of memory while formatting a diagnostic: the spans were delivered; skip the message.
-    }
-  }
-
-  void LogPartialSuccess(const internal::otlp_collector::ExportTracePartialSuccess& partial,
-                         int64_t rejected, uint64_t sent) {
-    uint64_t suppressed = 0;
-    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kWarn) ||
-        !partial_log.Allow(&suppressed)) {
-      return;
-    }
-    std::string message = "OTLP/gRPC receiver at " + target;
-    if (rejected > 0) {
-      message +=
-          " rejected " + std::to_string(rejected) + " of " + std::to_string(sent) + " span(s)";
-    } else {
-      message += " accepted all spans with a warning";
-    }
-    if (!partial.error_message().empty()) message += ": " + partial.error_message();
-    if (suppressed > 0) {
-      message += " (" + std::to_string(suppressed) + " similar message(s) suppressed)";
-    }
-    Emit(otel::DiagnosticLevel::kWarn, message);
-  }
-
-  void OnFailure(const grpc::Status& status, int attempts, uint64_t spans) {
-    failed_spans.fetch_add(spans, std::memory_order_relaxed);
-    try {
-      LogFailure(status, attempts, spans);
-    } catch (...) {
-      // Out of memory while formatting a diagnostic: the failure is already counted.
-    }
-  }
-
-  void LogFailure(const grpc::Status& status, int attempts, uint64_t spans) {
-    uint64_t suppressed = 0;
-    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kError) ||
-        !failure_log.Allow(&suppressed)) {
-      return;
-    }
-    std::string message = "OTLP/gRPC export to " + target + " failed after " +
-                          std::to_string(attempts) +
-                          " attempt(s): " + StatusCodeName(status.error_code());
-    if (!status.error_message().empty()) message += ": " + status.error_message();
-    message += "; dropped " + std::to_string(spans) + " span(s)";
-    if (suppressed > 0) {
-      message += " (" + std::to_string(suppressed) + " similar message(s) suppressed)";
-    }
-    Emit(otel::DiagnosticLevel::kError, message);
-  }
+  internal::ExportCounters counters;
+  internal::LogLimiter failure_log;
+  internal::LogLimiter partial_log;
 
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
     const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
@@ -247,51 +117,48 @@ struct OtlpGrpcExporter::Impl {
     internal::AppendToRequest(
         std::span<const std::unique_ptr<otel::SpanData>>(batch.data(), batch.size()), request);
 
-    double backoff_ms = static_cast<double>(options.initial_backoff.count());
-    const auto max_backoff_ms = static_cast<double>(options.max_backoff.count());
     grpc::Status status;
-    int attempt = 0;
-    while (true) {
-      ++attempt;
-      const SteadyClock::duration remaining = deadline - SteadyClock::now();
-      if (remaining <= SteadyClock::duration::zero()) {
-        status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "export timeout elapsed");
-        break;
-      }
-      grpc::ClientContext context;
-      // gRPC takes deadlines on the system clock; derive it from the steady remaining time.
-      context.set_deadline(
-          std::chrono::system_clock::now() +
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining));
-      for (const auto& [key, value] : headers) context.AddMetadata(key, value);
-      if (options.gzip) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
-      if (!Register(&context)) {
-        status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter was shut down");
-        break;
-      }
-      ExportTraceServiceResponse response;
-      status = stub->Export(&context, request, &response);
-      Unregister(&context);
-      if (status.ok()) {
-        OnPartialSuccess(response, count);
-        return otel::ExportResult::kSuccess;
-      }
-      if (shutdown.load(std::memory_order_acquire) || !IsRetryable(status.error_code()) ||
-          attempt >= options.max_attempts) {
-        break;
-      }
-      const std::chrono::milliseconds wait = Jittered(backoff_ms);
-      const SteadyClock::time_point wake = SteadyClock::now() + wait;
-      // Never sleep past the deadline: a retry that cannot start in time is not worth waiting for.
-      if (wake >= deadline) break;
-      retries.fetch_add(1, std::memory_order_relaxed);
-      if (!SleepUnlessShutdown(wake)) {
-        status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter was shut down");
-        break;
-      }
-      backoff_ms = std::min(backoff_ms * options.backoff_multiplier, max_backoff_ms);
+    const internal::RetryOutcome outcome = internal::RunWithRetries(
+        policy, deadline, shutdown, counters, [&](SteadyClock::duration remaining) {
+          grpc::ClientContext context;
+          // gRPC takes deadlines on the system clock; derive it from the steady remaining time.
+          context.set_deadline(
+              std::chrono::system_clock::now() +
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining));
+          for (const auto& [key, value] : headers) context.AddMetadata(key, value);
+          if (options.gzip) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+          if (!shutdown.RunUnlessShutdown([&] { in_flight.push_back(&context); })) {
+            status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter was shut down");
+            return internal::AttemptResult{internal::AttemptResult::kPermanent, std::nullopt};
+          }
+          ExportTraceServiceResponse response;
+          status = stub->Export(&context, request, &response);
+          shutdown.WithLock([&] {
+            in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
+                            in_flight.end());
+          });
+          if (status.ok()) {
+            const auto& partial = response.partial_success();
+            internal::OnAccepted(counters, partial_log, receiver_label, count,
+                                 partial.rejected_spans(), partial.error_message());
+            return internal::AttemptResult{internal::AttemptResult::kSuccess, std::nullopt};
+          }
+          return internal::AttemptResult{IsRetryable(status.error_code())
+                                             ? internal::AttemptResult::kRetryable
+                                             : internal::AttemptResult::kPermanent,
+                                         std::nullopt};
+        });
+    if (outcome.success) return otel::ExportResult::kSuccess;
+    std::string why;
+    if (outcome.attempts > 0) {
+      why = StatusCodeName(status.error_code());
+      if (!status.error_message().empty()) why += ": " + status.error_message();
     }
-    OnFailure(status, attempt, count);
+    if (!outcome.stop_reason.empty()) {
+      why += why.empty() ? std::string(outcome.stop_reason)
+                         : " (" + std::string(outcome.stop_reason) + ")";
+    }
+    internal::OnFailed(counters, failure_log, export_label, outcome.attempts, why, count);
     return otel::ExportResult::kFailure;
   }
 };
@@ -306,36 +173,7 @@ OtlpGrpcExporterOptions OtlpGrpcExporterOptions::FromEnv() {
       internal::WarnInvalidEnv(*env, why, "\"" + options.endpoint + "\"");
     }
   }
-  if (auto env = internal::GetTracesEnv("HEADERS")) {
-    bool had_invalid = false;
-    options.headers = internal::ParseHeaderList(env->value, &had_invalid);
-    if (had_invalid) {
-      internal::WarnInvalidEnv(*env, "entries must be key=value", "the valid entries only");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("TIMEOUT")) {
-    if (auto timeout = internal::ParseTimeoutMillis(env->value)) {
-      options.timeout = *timeout;
-    } else {
-      internal::WarnInvalidEnv(*env, "expected a positive number of milliseconds",
-                               std::to_string(options.timeout.count()) + " ms");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("COMPRESSION")) {
-    const std::string value = internal::AsciiLower(internal::TrimSpaces(env->value));
-    if (value == "gzip") {
-      options.gzip = true;
-    } else if (value == "none") {
-      options.gzip = false;
-    } else {
-      internal::WarnInvalidEnv(*env, "expected gzip or none", "none");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("CERTIFICATE")) options.ca_cert_path = env->value;
-  if (auto env = internal::GetTracesEnv("CLIENT_CERTIFICATE")) {
-    options.client_cert_path = env->value;
-  }
-  if (auto env = internal::GetTracesEnv("CLIENT_KEY")) options.client_key_path = env->value;
+  internal::ReadCommonEnv(options);
   if (auto env = internal::GetTracesEnv("INSECURE")) {
     if (auto insecure = internal::ParseBool(env->value)) {
       options.insecure = *insecure;
@@ -359,17 +197,8 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
     return nullptr;
   };
   try {
-    if (options.timeout <= std::chrono::milliseconds::zero()) {
-      return fail("OTLP gRPC exporter timeout must be positive");
-    }
-    if (options.max_attempts < 1) return fail("OTLP gRPC exporter max_attempts must be >= 1");
-    if (options.initial_backoff < std::chrono::milliseconds::zero() ||
-        options.max_backoff < options.initial_backoff) {
-      return fail("OTLP gRPC exporter backoff must satisfy 0 <= initial_backoff <= max_backoff");
-    }
-    if (!(options.backoff_multiplier >= 1.0)) {
-      return fail("OTLP gRPC exporter backoff_multiplier must be >= 1");
-    }
+    const internal::RetryPolicy policy = internal::RetryPolicy::From(options);
+    if (std::string bad = policy.Check("OTLP gRPC exporter"); !bad.empty()) return fail(bad);
     std::string why;
     const std::optional<internal::GrpcTarget> target =
         internal::ParseGrpcEndpoint(options.endpoint, options.insecure, &why);
@@ -377,7 +206,10 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
 
     auto impl = std::make_unique<Impl>();
     impl->options = options;
+    impl->policy = policy;
     impl->target = target->target;
+    impl->export_label = "OTLP/gRPC export to " + impl->target;
+    impl->receiver_label = "OTLP/gRPC receiver at " + impl->target;
     for (const auto& [raw_key, value] : options.headers) {
       std::string key = internal::AsciiLower(raw_key);
       if (!internal::IsValidMetadataKey(key) || !internal::IsValidMetadataValue(key, value)) {
@@ -438,23 +270,8 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
 otel::ExportResult OtlpGrpcExporter::Export(
     std::span<std::unique_ptr<otel::SpanData>> batch) noexcept {
   Impl& s = *impl_;
-  uint64_t count = 0;
-  for (const auto& span : batch) {
-    if (span) ++count;
-  }
-  if (count == 0) return otel::ExportResult::kSuccess;
-  s.export_calls.fetch_add(1, std::memory_order_relaxed);
-  if (s.shutdown.load(std::memory_order_acquire)) {
-    s.failed_spans.fetch_add(count, std::memory_order_relaxed);
-    return otel::ExportResult::kFailure;
-  }
-  try {
-    return s.Send(batch, count);
-  } catch (...) {
-    // Only std::bad_alloc can get here (building the request); gRPC itself does not throw.
-    s.failed_spans.fetch_add(count, std::memory_order_relaxed);
-    return otel::ExportResult::kFailure;
-  }
+  return internal::GuardedExport(batch, s.counters, s.shutdown,
+                                 [&s, batch](uint64_t count) { return s.Send(batch, count); });
 }
 
 bool OtlpGrpcExporter::ForceFlush(std::chrono::steady_clock::time_point /*deadline*/) noexcept {
@@ -463,23 +280,15 @@ bool OtlpGrpcExporter::ForceFlush(std::chrono::steady_clock::time_point /*deadli
 
 bool OtlpGrpcExporter::Shutdown(std::chrono::steady_clock::time_point /*deadline*/) noexcept {
   Impl& s = *impl_;
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.shutdown.store(true, std::memory_order_release);
+  s.shutdown.Trigger([&s] {
     for (grpc::ClientContext* context : s.in_flight) context->TryCancel();
-  }
-  s.cv.notify_all();
+  });
   return true;
 }
 
 OtlpExporterStats OtlpGrpcExporter::Stats() const noexcept {
-  const Impl& s = *impl_;
   OtlpExporterStats stats;
-  stats.exported_spans = s.exported_spans.load(std::memory_order_relaxed);
-  stats.failed_spans = s.failed_spans.load(std::memory_order_relaxed);
-  stats.rejected_spans = s.rejected_spans.load(std::memory_order_relaxed);
-  stats.retries = s.retries.load(std::memory_order_relaxed);
-  stats.export_calls = s.export_calls.load(std::memory_order_relaxed);
+  impl_->counters.Snapshot(&stats);
   return stats;
 }
 

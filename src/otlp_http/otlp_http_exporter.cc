@@ -6,17 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <climits>
-#include <condition_variable>
 #include <cstdio>
-#include <functional>
-#include <limits>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <thread>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/export_common.h"
 #include "otlp/otlp_env.h"
 #include "otlp_http/otlp_http_options.h"
 #include "vllora/otel/diagnostics.h"
@@ -27,37 +22,12 @@ namespace {
 
 using ExportTraceServiceResponse =
     ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
-using SteadyClock = std::chrono::steady_clock;
+using internal::SteadyClock;
 
-// At most one diagnostic per kind per interval, so a collector that is down for an hour does not
-// flood the diagnostic handler (a batch processor exports every few seconds).
-constexpr std::chrono::seconds kLogInterval{10};
 // How much of an error answer's body goes into a diagnostic.
 constexpr size_t kMaxBodyInMessage = 256;
 // Error answers are read up to this size; the rest is discarded.
 constexpr size_t kMaxResponseBody = 64 * 1024;
-
-class LogLimiter {
- public:
-  bool Allow(uint64_t* suppressed) noexcept {
-    const int64_t now = SteadyClock::now().time_since_epoch().count();
-    // Relaxed: this only thins out log lines; no other memory depends on it.
-    int64_t next = next_allowed_.load(std::memory_order_relaxed);
-    const int64_t interval =
-        std::chrono::duration_cast<SteadyClock::duration>(kLogInterval).count();
-    if (now < next ||
-        !next_allowed_.compare_exchange_strong(next, now + interval, std::memory_order_relaxed)) {
-      skipped_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    *suppressed = skipped_.exchange(0, std::memory_order_relaxed);
-    return true;
-  }
-
- private:
-  std::atomic<int64_t> next_allowed_{std::numeric_limits<int64_t>::min()};
-  std::atomic<uint64_t> skipped_{0};
-};
 
 bool IsRetryableStatus(long status) noexcept {
   return status == 429 || status == 502 || status == 503 || status == 504;
@@ -77,15 +47,6 @@ bool IsRetryableCurlCode(CURLcode code) noexcept {
     default:
       return false;
   }
-}
-
-// Backoff with "equal jitter": uniform in [backoff / 2, backoff].
-std::chrono::milliseconds Jittered(double backoff_ms) noexcept {
-  thread_local std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(
-      std::hash<std::thread::id>{}(std::this_thread::get_id()) ^
-      static_cast<size_t>(SteadyClock::now().time_since_epoch().count())));
-  std::uniform_real_distribution<double> unit(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<int64_t>(backoff_ms * unit(rng)));
 }
 
 bool IsReadable(const std::string& path) {
@@ -130,47 +91,6 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value) {
   return std::chrono::seconds(seconds);
 }
 
-bool ReadVarint(std::string_view& in, uint64_t* out) {
-  uint64_t value = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    const auto byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) {
-      *out = value;
-      return true;
-    }
-  }
-  return false;
-}
-
-// The `message` (field 2) of a protobuf-encoded google.rpc.Status, the error body OTLP/HTTP
-// prescribes. Read by hand: it is the only field we need and our protos do not include it.
-std::optional<std::string> StatusMessageFromProtobuf(std::string_view in) {
-  while (!in.empty()) {
-    uint64_t tag = 0;
-    if (!ReadVarint(in, &tag)) return std::nullopt;
-    const uint64_t field = tag >> 3;
-    switch (tag & 7) {
-      case 0: {
-        uint64_t ignored = 0;
-        if (!ReadVarint(in, &ignored)) return std::nullopt;
-        break;
-      }
-      case 2: {
-        uint64_t length = 0;
-        if (!ReadVarint(in, &length) || length > in.size()) return std::nullopt;
-        if (field == 2) return std::string(in.substr(0, length));
-        in.remove_prefix(length);
-        break;
-      }
-      default:
-        return std::nullopt;  // Status has no fixed-width fields: not a Status
-    }
-  }
-  return std::nullopt;
-}
-
 bool IsValidHeaderText(std::string_view text, bool is_key) {
   for (char c : text) {
     if (c == '\r' || c == '\n' || c == '\0') return false;
@@ -203,22 +123,17 @@ struct OtlpHttpExporter::Impl {
   std::mutex export_mu;
   CURL* curl = nullptr;
 
-  // Guards the retry wait and last_error; `cv` wakes retry waits on Shutdown().
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  std::string last_error;
-  std::atomic<bool> shutdown{false};
-
-  // Relaxed counters: each is an independent statistic, read as a snapshot.
-  std::atomic<uint64_t> exported_spans{0};
-  std::atomic<uint64_t> failed_spans{0};
-  std::atomic<uint64_t> rejected_spans{0};
-  std::atomic<uint64_t> retries{0};
-  std::atomic<uint64_t> export_calls{0};
+  internal::RetryPolicy policy;
+  std::string export_label;    // "OTLP/HTTP export to <url>"
+  std::string receiver_label;  // "OTLP/HTTP receiver at <url>"
+  internal::ShutdownSignal shutdown;
+  internal::ExportCounters counters;
   std::atomic<int> last_http_status{0};
+  internal::LogLimiter failure_log;
+  internal::LogLimiter partial_log;
 
-  LogLimiter failure_log;
-  LogLimiter partial_log;
+  mutable std::mutex last_error_mu;
+  std::string last_error;  // guarded by last_error_mu
 
   // Per-attempt response state, written by curl callbacks on the exporting thread.
   std::string response_body;
@@ -264,17 +179,11 @@ struct OtlpHttpExporter::Impl {
   // Lets Shutdown() abort a transfer in flight.
   static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
     auto* self = static_cast<Impl*>(user);
-    return self->shutdown.load(std::memory_order_acquire) ? 1 : 0;
-  }
-
-  // Sleeps until `until` unless Shutdown() comes first; returns false if it did.
-  bool SleepUnlessShutdown(SteadyClock::time_point until) {
-    std::unique_lock<std::mutex> lock(mu);
-    return !cv.wait_until(lock, until, [this] { return shutdown.load(std::memory_order_relaxed); });
+    return self->shutdown.requested() ? 1 : 0;
   }
 
   void SetLastError(std::string message) {
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> lock(last_error_mu);
     last_error = std::move(message);
   }
 
@@ -292,47 +201,18 @@ struct OtlpHttpExporter::Impl {
         parsed = response.ParseFromString(response_body);
       }
     }
-    const int64_t rejected =
-        parsed ? std::max<int64_t>(response.partial_success().rejected_spans(), 0) : 0;
-    const auto rejected_u = static_cast<uint64_t>(rejected);
-    rejected_spans.fetch_add(rejected_u, std::memory_order_relaxed);
-    exported_spans.fetch_add(sent - std::min(sent, rejected_u), std::memory_order_relaxed);
-    if (!parsed || (rejected == 0 && response.partial_success().error_message().empty())) return;
-    uint64_t suppressed = 0;
-    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kWarn) ||
-        !partial_log.Allow(&suppressed)) {
+    if (!parsed) {
+      internal::OnAccepted(counters, partial_log, receiver_label, sent, 0, {});
       return;
     }
-    std::string message = "OTLP/HTTP receiver at " + url;
-    if (rejected > 0) {
-      message +=
-          " rejected " + std::to_string(rejected) + " of " + std::to_string(sent) + " span(s)";
-    } else {
-      message += " accepted all spans with a warning";
-    }
-    const std::string& text = response.partial_success().error_message();
-    if (!text.empty()) message += ": " + text;
-    if (suppressed > 0) {
-      message += " (" + std::to_string(suppressed) + " similar message(s) suppressed)";
-    }
-    otel::EmitDiagnostic(otel::DiagnosticLevel::kWarn, message);
+    internal::OnAccepted(counters, partial_log, receiver_label, sent,
+                         response.partial_success().rejected_spans(),
+                         response.partial_success().error_message());
   }
 
   void OnFailure(const std::string& why, int attempts, uint64_t spans) {
-    failed_spans.fetch_add(spans, std::memory_order_relaxed);
-    std::string message = "OTLP/HTTP export to " + url + " failed after " +
-                          std::to_string(attempts) + " attempt(s): " + why + "; dropped " +
-                          std::to_string(spans) + " span(s)";
     SetLastError(why);
-    uint64_t suppressed = 0;
-    if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kError) ||
-        !failure_log.Allow(&suppressed)) {
-      return;
-    }
-    if (suppressed > 0) {
-      message += " (" + std::to_string(suppressed) + " similar message(s) suppressed)";
-    }
-    otel::EmitDiagnostic(otel::DiagnosticLevel::kError, message);
+    internal::OnFailed(counters, failure_log, export_label, attempts, why, spans);
   }
 
   std::string DescribeHttpError(long status) const {
@@ -340,7 +220,7 @@ struct OtlpHttpExporter::Impl {
     if (!response_body.empty()) {
       std::optional<std::string> message;
       if (options.protocol == OtlpHttpProtocol::kProtobuf) {
-        message = StatusMessageFromProtobuf(response_body);
+        if (auto rpc = internal::ParseRpcStatus(response_body)) message = rpc->message;
       }
       std::string body = message.value_or(response_body).substr(0, kMaxBodyInMessage);
       for (char& c : body) {
@@ -369,64 +249,44 @@ struct OtlpHttpExporter::Impl {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
 
-    double backoff_ms = static_cast<double>(options.initial_backoff.count());
-    const auto max_backoff_ms = static_cast<double>(options.max_backoff.count());
     std::string why;
-    int attempt = 0;
-    while (true) {
-      ++attempt;
-      const auto remaining =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (remaining <= std::chrono::milliseconds::zero()) {
-        if (why.empty()) why = "export timeout elapsed";
-        break;
-      }
-      if (shutdown.load(std::memory_order_acquire)) {
-        why = "exporter was shut down";
-        break;
-      }
-      response_body.clear();
-      retry_after.reset();
-      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                       static_cast<long>(std::max<int64_t>(remaining.count(), 1)));
-      const CURLcode code = curl_easy_perform(curl);
-      bool retryable = false;
-      if (code == CURLE_OK) {
-        long status = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        last_http_status.store(static_cast<int>(status), std::memory_order_relaxed);
-        if (status >= 200 && status < 300) {
-          OnPartialSuccess(count);
-          return otel::ExportResult::kSuccess;
-        }
-        why = DescribeHttpError(status);
-        retryable = IsRetryableStatus(status);
-      } else {
-        last_http_status.store(0, std::memory_order_relaxed);
-        why = code == CURLE_ABORTED_BY_CALLBACK ? std::string("exporter was shut down")
-                                                : std::string(curl_easy_strerror(code));
-        retryable = IsRetryableCurlCode(code);
-      }
-      if (shutdown.load(std::memory_order_acquire) || !retryable ||
-          attempt >= options.max_attempts) {
-        break;
-      }
-      std::chrono::milliseconds wait = Jittered(backoff_ms);
-      if (retry_after) wait = std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after);
-      const SteadyClock::time_point wake = SteadyClock::now() + wait;
-      // Never sleep past the deadline: a retry that cannot start in time is not worth waiting for.
-      if (wake >= deadline) {
-        why += " (no time left for a retry)";
-        break;
-      }
-      retries.fetch_add(1, std::memory_order_relaxed);
-      if (!SleepUnlessShutdown(wake)) {
-        why = "exporter was shut down";
-        break;
-      }
-      backoff_ms = std::min(backoff_ms * options.backoff_multiplier, max_backoff_ms);
+    const internal::RetryOutcome outcome = internal::RunWithRetries(
+        policy, deadline, shutdown, counters, [&](SteadyClock::duration left) {
+          const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(left);
+          response_body.clear();
+          retry_after.reset();
+          curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                           static_cast<long>(std::max<int64_t>(remaining.count(), 1)));
+          const CURLcode code = curl_easy_perform(curl);
+          bool retryable = false;
+          if (code == CURLE_OK) {
+            long status = 0;
+            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+            last_http_status.store(static_cast<int>(status), std::memory_order_relaxed);
+            if (status >= 200 && status < 300) {
+              OnPartialSuccess(count);
+              return internal::AttemptResult{internal::AttemptResult::kSuccess, std::nullopt};
+            }
+            why = DescribeHttpError(status);
+            retryable = IsRetryableStatus(status);
+          } else {
+            last_http_status.store(0, std::memory_order_relaxed);
+            why = code == CURLE_ABORTED_BY_CALLBACK ? std::string(internal::kStopShutdown)
+                                                    : std::string(curl_easy_strerror(code));
+            retryable = IsRetryableCurlCode(code);
+          }
+          std::optional<std::chrono::milliseconds> delay;
+          if (retry_after) delay = std::chrono::milliseconds(*retry_after);
+          return internal::AttemptResult{
+              retryable ? internal::AttemptResult::kRetryable : internal::AttemptResult::kPermanent,
+              delay};
+        });
+    if (outcome.success) return otel::ExportResult::kSuccess;
+    if (!outcome.stop_reason.empty()) {
+      why += why.empty() ? std::string(outcome.stop_reason)
+                         : " (" + std::string(outcome.stop_reason) + ")";
     }
-    OnFailure(why, attempt, count);
+    OnFailure(why, outcome.attempts, count);
     return otel::ExportResult::kFailure;
   }
 };
@@ -459,36 +319,7 @@ OtlpHttpExporterOptions internal::HttpOptionsFromEnv(bool read_protocol) {
       internal::WarnInvalidEnv(*env, "expected http/protobuf or http/json", "http/protobuf");
     }
   }
-  if (auto env = internal::GetTracesEnv("HEADERS")) {
-    bool had_invalid = false;
-    options.headers = internal::ParseHeaderList(env->value, &had_invalid);
-    if (had_invalid) {
-      internal::WarnInvalidEnv(*env, "entries must be key=value", "the valid entries only");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("TIMEOUT")) {
-    if (auto timeout = internal::ParseTimeoutMillis(env->value)) {
-      options.timeout = *timeout;
-    } else {
-      internal::WarnInvalidEnv(*env, "expected a positive number of milliseconds",
-                               std::to_string(options.timeout.count()) + " ms");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("COMPRESSION")) {
-    const std::string value = internal::AsciiLower(internal::TrimSpaces(env->value));
-    if (value == "gzip") {
-      options.gzip = true;
-    } else if (value == "none") {
-      options.gzip = false;
-    } else {
-      internal::WarnInvalidEnv(*env, "expected gzip or none", "none");
-    }
-  }
-  if (auto env = internal::GetTracesEnv("CERTIFICATE")) options.ca_cert_path = env->value;
-  if (auto env = internal::GetTracesEnv("CLIENT_CERTIFICATE")) {
-    options.client_cert_path = env->value;
-  }
-  if (auto env = internal::GetTracesEnv("CLIENT_KEY")) options.client_key_path = env->value;
+  internal::ReadCommonEnv(options);
   return options;
 }
 
@@ -505,17 +336,8 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     return nullptr;
   };
   try {
-    if (options.timeout <= std::chrono::milliseconds::zero()) {
-      return fail("OTLP HTTP exporter timeout must be positive");
-    }
-    if (options.max_attempts < 1) return fail("OTLP HTTP exporter max_attempts must be >= 1");
-    if (options.initial_backoff < std::chrono::milliseconds::zero() ||
-        options.max_backoff < options.initial_backoff) {
-      return fail("OTLP HTTP exporter backoff must satisfy 0 <= initial_backoff <= max_backoff");
-    }
-    if (!(options.backoff_multiplier >= 1.0)) {
-      return fail("OTLP HTTP exporter backoff_multiplier must be >= 1");
-    }
+    const internal::RetryPolicy policy = internal::RetryPolicy::From(options);
+    if (std::string bad = policy.Check("OTLP HTTP exporter"); !bad.empty()) return fail(bad);
     const std::string url(internal::TrimSpaces(options.endpoint));
     const std::string lower = internal::AsciiLower(url);
     size_t host_start = 0;
@@ -540,7 +362,10 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     InitCurlOnce();
     auto impl = std::make_unique<Impl>();
     impl->options = options;
+    impl->policy = policy;
     impl->url = url;
+    impl->export_label = "OTLP/HTTP export to " + url;
+    impl->receiver_label = "OTLP/HTTP receiver at " + url;
     impl->curl = curl_easy_init();
     if (impl->curl == nullptr) return fail("cannot create a curl handle");
 
@@ -601,23 +426,8 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
 otel::ExportResult OtlpHttpExporter::Export(
     std::span<std::unique_ptr<otel::SpanData>> batch) noexcept {
   Impl& s = *impl_;
-  uint64_t count = 0;
-  for (const auto& span : batch) {
-    if (span) ++count;
-  }
-  if (count == 0) return otel::ExportResult::kSuccess;
-  s.export_calls.fetch_add(1, std::memory_order_relaxed);
-  if (s.shutdown.load(std::memory_order_acquire)) {
-    s.failed_spans.fetch_add(count, std::memory_order_relaxed);
-    return otel::ExportResult::kFailure;
-  }
-  try {
-    return s.Send(batch, count);
-  } catch (...) {
-    // Only std::bad_alloc can get here (encoding, messages); curl itself does not throw.
-    s.failed_spans.fetch_add(count, std::memory_order_relaxed);
-    return otel::ExportResult::kFailure;
-  }
+  return internal::GuardedExport(batch, s.counters, s.shutdown,
+                                 [&s, batch](uint64_t count) { return s.Send(batch, count); });
 }
 
 bool OtlpHttpExporter::ForceFlush(std::chrono::steady_clock::time_point /*deadline*/) noexcept {
@@ -625,29 +435,19 @@ bool OtlpHttpExporter::ForceFlush(std::chrono::steady_clock::time_point /*deadli
 }
 
 bool OtlpHttpExporter::Shutdown(std::chrono::steady_clock::time_point /*deadline*/) noexcept {
-  Impl& s = *impl_;
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.shutdown.store(true, std::memory_order_release);
-  }
-  s.cv.notify_all();
+  impl_->shutdown.Trigger([] {});
   return true;
 }
 
 OtlpHttpExporterStats OtlpHttpExporter::Stats() const noexcept {
-  const Impl& s = *impl_;
   OtlpHttpExporterStats stats;
-  stats.exported_spans = s.exported_spans.load(std::memory_order_relaxed);
-  stats.failed_spans = s.failed_spans.load(std::memory_order_relaxed);
-  stats.rejected_spans = s.rejected_spans.load(std::memory_order_relaxed);
-  stats.retries = s.retries.load(std::memory_order_relaxed);
-  stats.export_calls = s.export_calls.load(std::memory_order_relaxed);
-  stats.last_http_status = s.last_http_status.load(std::memory_order_relaxed);
+  impl_->counters.Snapshot(&stats);
+  stats.last_http_status = impl_->last_http_status.load(std::memory_order_relaxed);
   return stats;
 }
 
 std::string OtlpHttpExporter::last_error() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::lock_guard<std::mutex> lock(impl_->last_error_mu);
   return impl_->last_error;
 }
 

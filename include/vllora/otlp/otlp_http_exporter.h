@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "vllora/otel/exporter.h"
+#include "vllora/otlp/otlp_grpc_exporter.h"
 
 namespace vllora::otlp {
 
@@ -87,18 +88,9 @@ struct OtlpHttpExporterOptions {
   static OtlpHttpExporterOptions FromEnv();
 };
 
-/// Counters of one OTLP/HTTP exporter since it was created (a snapshot).
-struct OtlpHttpExporterStats {
-  /// Spans the receiver accepted (sent in a successful request, minus the rejected ones).
-  uint64_t exported_spans = 0;
-  /// Spans dropped because their Export() failed (after retries, or after Shutdown()).
-  uint64_t failed_spans = 0;
-  /// Spans the receiver refused in a partial success answer.
-  uint64_t rejected_spans = 0;
-  /// Attempts beyond the first one.
-  uint64_t retries = 0;
-  /// Export() calls with a non-empty batch.
-  uint64_t export_calls = 0;
+/// Counters of one OTLP/HTTP exporter since it was created (a snapshot): the counters every
+/// OTLP exporter has (OtlpExporterStats, in otlp_grpc_exporter.h) plus the last HTTP status.
+struct OtlpHttpExporterStats : OtlpExporterStats {
   /// HTTP status of the last answer (0 = none yet, or no answer: connection failure).
   int last_http_status = 0;
 };
