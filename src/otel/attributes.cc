@@ -68,6 +68,14 @@ std::string_view TruncateUtf8(std::string_view value, size_t max_bytes) noexcept
   return value.substr(0, cut);
 }
 
+std::string TruncateWithMarker(std::string_view value, size_t max_bytes) {
+  if (value.size() <= max_bytes) return std::string(value);
+  if (max_bytes <= kTruncationMarker.size()) return std::string(TruncateUtf8(value, max_bytes));
+  std::string out(TruncateUtf8(value, max_bytes - kTruncationMarker.size()));
+  out.append(kTruncationMarker);
+  return out;
+}
+
 Attributes::Attributes(std::initializer_list<KeyValueView> entries) {
   for (const KeyValueView& kv : entries) Set(kv.key, kv.value);
 }
@@ -209,10 +217,13 @@ inline bool Attributes::PointsIntoArena(std::string_view bytes) const noexcept {
 void Attributes::Set(std::string_view key, const AttributeValue& value) {
   const std::string_view* str = std::get_if<std::string_view>(&value);
   std::string_view s = str != nullptr ? *str : std::string_view();
-  if (max_value_length_ != 0 && str != nullptr) s = TruncateUtf8(s, max_value_length_);
-  if (block_ != nullptr && (PointsIntoArena(key) || PointsIntoArena(s))) [[unlikely]] {
-    std::string owned_key(key);  // rare: views into our own arena, which may move
-    std::string owned_value(s);
+  const bool truncate = max_value_length_ != 0 && s.size() > max_value_length_;
+  if (truncate || (block_ != nullptr && (PointsIntoArena(key) || PointsIntoArena(s))))
+      [[unlikely]] {
+    // Rare: a value over the limit (stored with the marker), or views into our own arena,
+    // which may move.
+    std::string owned_key(key);
+    std::string owned_value = truncate ? TruncateWithMarker(s, max_value_length_) : std::string(s);
     if (str == nullptr) {
       SetImpl(owned_key, value, {});
     } else {
@@ -263,6 +274,66 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   e.key_length = static_cast<uint32_t>(key.size());
   StoreValue(e, stored);
   ++count_;
+}
+
+void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
+                        size_t spare_bytes) {
+  const size_t n = kvs.size();
+  bool fast = count_ == 0 && block_ == nullptr && (max_count_ == 0 || n <= max_count_);
+  size_t bytes = 0;
+  for (size_t i = 0; fast && i < n; ++i) {
+    const std::string_view key = kvs[i].key;
+    bytes += key.size();
+    if (const auto* str = std::get_if<std::string_view>(&kvs[i].value)) {
+      if (max_value_length_ != 0 && str->size() > max_value_length_) fast = false;
+      bytes += str->size();
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (kvs[j].key.size() == key.size() && SameBytes(kvs[j].key.data(), key)) fast = false;
+    }
+  }
+  if (!fast || bytes + spare_bytes > kMaxArena) {
+    Reserve(count_ + n + spare_entries, bytes_used_ + bytes + spare_bytes);
+    for (const KeyValueView& kv : kvs) Set(kv.key, kv.value);
+    return;
+  }
+  if (n == 0 && spare_entries == 0 && spare_bytes == 0) return;
+  Reallocate(n + spare_entries, bytes + spare_bytes);
+  Entry* table = entries();
+  char* base = arena();
+  uint32_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const KeyValueView& kv = kvs[i];
+    Entry& e = table[i];
+    e.key_offset = used;
+    e.key_length = static_cast<uint32_t>(kv.key.size());
+    if (!kv.key.empty()) std::memcpy(base + used, kv.key.data(), kv.key.size());
+    used += e.key_length;
+    e.type = static_cast<uint8_t>(kv.value.index());
+    switch (e.type) {
+      case kBool:
+        if (const auto* v = std::get_if<bool>(&kv.value)) e.value.b = *v;
+        break;
+      case kInt:
+        if (const auto* v = std::get_if<int64_t>(&kv.value)) e.value.i = *v;
+        break;
+      case kUint:
+        if (const auto* v = std::get_if<uint64_t>(&kv.value)) e.value.u = *v;
+        break;
+      case kDouble:
+        if (const auto* v = std::get_if<double>(&kv.value)) e.value.d = *v;
+        break;
+      default:
+        if (const auto* str = std::get_if<std::string_view>(&kv.value)) {
+          if (!str->empty()) std::memcpy(base + used, str->data(), str->size());
+          e.value.s = {used, static_cast<uint32_t>(str->size())};
+          used += static_cast<uint32_t>(str->size());
+        }
+        break;
+    }
+  }
+  count_ = static_cast<uint32_t>(n);
+  bytes_used_ = used;
 }
 
 KeyValueView Attributes::At(size_t index) const noexcept {

@@ -5,6 +5,7 @@
 #include "otel/provider_state.h"
 #include "vllora/otel/clock.h"
 #include "vllora/otel/internal/object_pool.h"
+#include "vllora/otel/tracer.h"
 
 namespace vllora::otel {
 
@@ -114,7 +115,7 @@ void Span::UpdateName(std::string_view name) noexcept {
   std::lock_guard<internal::SpinLock> guard(lock_);
   if (!data_) return;
   try {
-    data_->name.assign(name);
+    data_->name.assign(name.empty() ? kEmptySpanName : name);
   } catch (...) {
   }
 }

@@ -48,7 +48,7 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
     }
     data->trace_state = span_context.trace_state();
     data->trace_flags = flags;
-    data->name.assign(name);
+    data->name.assign(name.empty() ? kEmptySpanName : name);
     data->kind = options.kind;
     data->start_time_unix_nano =
         options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
@@ -57,15 +57,10 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
 
     const SpanLimits& limits = state.limits;
     data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
-    // One block sized for the initial attributes plus typical later additions, so most spans
-    // never reallocate it.
-    size_t bytes = 192;
-    for (const KeyValueView& kv : options.attributes) {
-      bytes += kv.key.size();
-      if (auto* s = std::get_if<std::string_view>(&kv.value)) bytes += s->size();
-    }
-    data->attributes.Reserve(std::max<size_t>(8, options.attributes.size() + 4), bytes);
-    for (const KeyValueView& kv : options.attributes) data->attributes.Set(kv.key, kv.value);
+    // One block sized for the initial attributes plus typical later additions (4 entries, 192
+    // bytes), so most spans never reallocate it.
+    const size_t n = options.attributes.size();
+    data->attributes.SetAll(options.attributes, n < 4 ? 8 - n : 4, 192);
 
     if (!options.links.empty()) {
       size_t keep = options.links.size();

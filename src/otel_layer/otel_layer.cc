@@ -60,7 +60,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
+inline bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
   switch (value.type()) {
     case Value::Type::kString:
     case Value::Type::kJson:

@@ -1,6 +1,7 @@
 #include "vllora/subscriber/registry.h"
 
 #include <bit>
+#include <new>
 
 #include "subscriber/span_record.h"
 
@@ -21,6 +22,66 @@ using internal::SpanRecord;
 std::atomic<uint64_t> g_next_span_id{1};
 
 SpanRecord* AsRecord(internal::SpanNode* node) noexcept { return static_cast<SpanRecord*>(node); }
+
+// SpanRecords are allocated and freed on application threads, usually the same one: a small
+// per-thread free list saves a malloc/free pair per span. A record freed on another thread
+// joins that thread's list. At most kMaxCached records per thread; returned to the system when
+// the thread exits.
+class RecordCache {
+ public:
+  static constexpr uint32_t kMaxCached = 256;
+  ~RecordCache() {
+    tl_dead = true;  // spans closed later in this thread's teardown use the heap
+    while (head_ != nullptr) {
+      Node* next = head_->next;
+      ::operator delete(head_);
+      head_ = next;
+    }
+  }
+  void* Allocate() noexcept {
+    if (head_ == nullptr) return ::operator new(sizeof(SpanRecord), std::nothrow);
+    Node* node = head_;
+    head_ = node->next;
+    --count_;
+    return node;
+  }
+  void Free(void* p) noexcept {
+    if (count_ >= kMaxCached) {
+      ::operator delete(p);
+      return;
+    }
+    auto* node = static_cast<Node*>(p);
+    node->next = head_;
+    head_ = node;
+    ++count_;
+  }
+  // constinit + trivial: readable at any point of thread teardown.
+  static constinit thread_local bool tl_dead;
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  Node* head_ = nullptr;
+  uint32_t count_ = 0;
+};
+constinit thread_local bool RecordCache::tl_dead = false;
+thread_local RecordCache tl_records;
+
+SpanRecord* NewRecord() noexcept {
+  void* memory = RecordCache::tl_dead ? ::operator new(sizeof(SpanRecord), std::nothrow)
+                                      : tl_records.Allocate();
+  return memory != nullptr ? new (memory) SpanRecord : nullptr;  // extensions stay unset
+}
+
+void DeleteRecord(SpanRecord* record) noexcept {
+  record->~SpanRecord();
+  if (RecordCache::tl_dead) {
+    ::operator delete(record);
+  } else {
+    tl_records.Free(record);
+  }
+}
 
 // Calls fn(layer_index) for every bit set in mask, lowest first.
 template <class Fn>
@@ -52,7 +113,9 @@ Span SpanRef::ToSpan() const noexcept {
   return Span(record_);
 }
 void* SpanRef::GetRaw(int slot) const noexcept {
-  if (record_ == nullptr || slot < 0) return nullptr;
+  if (record_ == nullptr || slot < 0 || ((record_->extensions_set >> slot) & 1u) == 0) {
+    return nullptr;
+  }
   return record_->extensions[static_cast<size_t>(slot)].value;
 }
 void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept {
@@ -61,7 +124,11 @@ void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexce
     return;
   }
   auto& ext = record_->extensions[static_cast<size_t>(slot)];
-  if (ext.value != nullptr && ext.deleter != nullptr) ext.deleter(ext.value);
+  const uint32_t bit = uint32_t{1} << slot;
+  if ((record_->extensions_set & bit) != 0 && ext.value != nullptr && ext.deleter != nullptr) {
+    ext.deleter(ext.value);
+  }
+  record_->extensions_set |= bit;
   ext.value = value;
   ext.deleter = deleter;
 }
@@ -101,7 +168,7 @@ internal::SpanNode* Registry::NewSpan(const Callsite& cs, FieldSpan fields,
                                       internal::SpanNode* parent) noexcept {
   uint64_t mask = cs.subscriber_cache.load(std::memory_order_relaxed);
   if (mask == 0) return nullptr;
-  auto* record = new (std::nothrow) SpanRecord();
+  SpanRecord* record = NewRecord();
   if (record == nullptr) return nullptr;
   record->callsite = &cs;
   record->owner = this;
@@ -151,11 +218,12 @@ void Registry::CloseSpan(internal::SpanNode* span) noexcept {
   SpanRecord* record = AsRecord(span);
   SpanRef ref(record);
   ForEachLayer(record->layer_mask, [&](size_t i) { layers_[i].layer->OnClose(ref); });
-  for (auto& ext : record->extensions) {
+  for (uint32_t set = record->extensions_set; set != 0; set &= set - 1) {
+    auto& ext = record->extensions[static_cast<size_t>(std::countr_zero(set))];
     if (ext.value != nullptr && ext.deleter != nullptr) ext.deleter(ext.value);
   }
   SpanRecord* parent = record->parent;
-  delete record;
+  DeleteRecord(record);
   live_spans_.fetch_sub(1, std::memory_order_relaxed);
   if (parent != nullptr) parent->Release();
 }

@@ -19,6 +19,8 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -51,10 +53,18 @@ class Attributes {
 
   /// Sets `key` to `value`, copying the bytes. Replaces an existing value for `key`.
   /// A new key beyond the count limit is refused and counted in dropped_count(); string values
-  /// longer than the value-length limit are truncated on a UTF-8 boundary.
+  /// longer than the value-length limit are truncated on a UTF-8 boundary and end with
+  /// kTruncationMarker, counted within the limit (see TruncateWithMarker).
   /// Allocation: grows the single internal block geometrically when full.
   /// Errors: std::bad_alloc propagates (callers on noexcept paths catch it).
   void Set(std::string_view key, const AttributeValue& value);
+  /// Sets every entry of `entries`, in order: the same result as calling Set() for each, but
+  /// on an empty list with distinct keys and no value over the length limit (a span's initial
+  /// attributes) it sizes the block once (`spare_entries` / `spare_bytes` more for later Set()
+  /// calls) and copies each key and value once, without the per-key duplicate search.
+  /// Errors: std::bad_alloc propagates.
+  void SetAll(std::span<const KeyValueView> entries, size_t spare_entries = 0,
+              size_t spare_bytes = 0);
   /// Returns the value for `key`; string values view into this object.
   std::optional<AttributeValue> Find(std::string_view key) const noexcept;
   /// Number of entries.
@@ -136,5 +146,14 @@ class Attributes {
 
 /// Truncates `value` to at most `max_bytes` bytes without splitting a UTF-8 sequence.
 std::string_view TruncateUtf8(std::string_view value, size_t max_bytes) noexcept;
+
+/// Appended to a string attribute value cut at the value-length limit: "…" (U+2026, 3 bytes).
+inline constexpr std::string_view kTruncationMarker = "\xE2\x80\xA6";
+
+/// What Attributes stores for a string value longer than `max_bytes` (> 0): the longest prefix
+/// of at most `max_bytes - 3` bytes that does not split a UTF-8 sequence, then
+/// kTruncationMarker, so the result is at most `max_bytes` bytes. With `max_bytes` <= 3 there is
+/// no room for marker and content: the prefix alone. A value that fits is returned unchanged.
+std::string TruncateWithMarker(std::string_view value, size_t max_bytes);
 
 }  // namespace vllora::otel

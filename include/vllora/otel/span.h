@@ -51,7 +51,7 @@ class Span {
   void SetStatus(StatusCode code, std::string_view message = {}) noexcept;
   /// Sets status kError with `message` (unless already kOk) AND string attribute "error".
   void RecordError(std::string_view message) noexcept;
-  /// Replaces the span name.
+  /// Replaces the span name (an empty `name` becomes kEmptySpanName, see tracer.h).
   void UpdateName(std::string_view name) noexcept;
   /// Ends the span (`end_time_unix_nano` 0 = now) and passes it to the processors on the
   /// calling thread. A second End() is a no-op.

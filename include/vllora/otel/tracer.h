@@ -18,6 +18,10 @@
 
 namespace vllora::otel {
 
+/// The name a span gets when it is started (or renamed with Span::UpdateName) with an empty
+/// name: OTLP requires a name, and an empty one shows as a blank row in trace viewers.
+inline constexpr std::string_view kEmptySpanName = "unnamed";
+
 /// Options for Tracer::StartSpan(). All pointers/spans are only read during the call.
 struct StartSpanOptions {
   SpanKind kind = SpanKind::kInternal;
@@ -44,9 +48,10 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  /// Starts a span. Returns a non-recording span when the sampler drops it or the provider is
-  /// shut down. Returns null only if even a non-recording span cannot be allocated (OOM).
-  /// Allocation: non-recording: 1 (the Span). Recording: Span + SpanData + one attribute block
+  /// Starts a span (an empty `name` becomes kEmptySpanName). Returns a non-recording span when the
+  /// sampler drops it or the provider is shut down. Returns null only if even a non-recording span
+  /// cannot be allocated (OOM). Allocation: non-recording: 1 (the Span). Recording: Span + SpanData
+  /// + one attribute block
   /// (+ name if longer than the small-string buffer).
   /// Blocking: never, unless a processor's OnStart blocks.
   std::unique_ptr<Span> StartSpan(std::string_view name,

@@ -37,7 +37,8 @@ struct SpanLimits {
   uint32_t max_attributes = 128;
   uint32_t max_events = 128;
   uint32_t max_links = 128;
-  /// Longer string attribute values are truncated on a UTF-8 boundary. 0 = unlimited.
+  /// Longer string attribute values are cut on a UTF-8 boundary and end with "…" (U+2026),
+  /// counted within the limit (see otel::TruncateWithMarker). 0 = unlimited.
   uint32_t max_attribute_value_length = 0;
 
   /// Reads OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT,

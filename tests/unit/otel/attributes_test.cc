@@ -94,18 +94,96 @@ TEST(AttributesTest, CountLimitDropsNewKeysButAllowsReplace) {
   EXPECT_FALSE(attrs.Find("c").has_value());
 }
 
-TEST(AttributesTest, ValueLengthLimitTruncatesOnUtf8Boundary) {
+TEST(AttributesTest, ValueLengthLimitTruncatesOnUtf8BoundaryWithMarker) {
   Attributes attrs;
-  attrs.SetLimits(0, 4);
+  attrs.SetLimits(0, 6);  // 3 bytes of content + "…" (3 bytes)
   attrs.Set("ascii", "abcdefgh");
-  attrs.Set("utf8", "ab\xC3\xA9z");               // "abéz": the cut at 4 falls right after é
-  attrs.Set("split", "abc\xC3\xA9");              // cutting at 4 would split é -> "abc"
-  attrs.Set("euro", "\xE2\x82\xAC\xE2\x82\xAC");  // two 3-byte chars -> one
-  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("ascii")), "abcd");
-  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("utf8")), "ab\xC3\xA9");
-  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("split")), "abc");
-  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("euro")), "\xE2\x82\xAC");
+  attrs.Set("fits", "abcdef");                                // exactly the limit: unchanged
+  attrs.Set("utf8", "a\xC3\xA9zzzz");                         // "aé" is 3 bytes: kept whole
+  attrs.Set("split", "ab\xC3\xA9zzz");                        // cutting at 3 would split é -> "ab"
+  attrs.Set("euro", "\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC");  // three 3-byte chars -> one
+  attrs.Set("int", int64_t{123456789});                       // only strings are limited
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("ascii")), "abc\xE2\x80\xA6");
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("fits")), "abcdef");
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("utf8")), "a\xC3\xA9\xE2\x80\xA6");
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("split")), "ab\xE2\x80\xA6");
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("euro")), "\xE2\x82\xAC\xE2\x80\xA6");
+  EXPECT_EQ(std::get<int64_t>(*attrs.Find("int")), 123456789);
+  EXPECT_EQ(attrs.dropped_count(), 0U);
   EXPECT_EQ(TruncateUtf8("hello", 10), "hello");
+  EXPECT_EQ(TruncateUtf8("abc\xC3\xA9", 4), "abc");
+}
+
+TEST(AttributesTest, TinyValueLengthLimitHasNoRoomForTheMarker) {
+  Attributes attrs;
+  attrs.SetLimits(0, 3);
+  attrs.Set("a", "abcdef");
+  attrs.Set("b", "a\xC3\xA9z");  // "aé" = 3 bytes
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("a")), "abc");
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("b")), "a\xC3\xA9");
+  EXPECT_EQ(TruncateWithMarker("abcdef", 3), "abc");
+  EXPECT_EQ(TruncateWithMarker("abcdef", 4), "a\xE2\x80\xA6");
+  EXPECT_EQ(TruncateWithMarker("abcd", 4), "abcd");
+}
+
+TEST(AttributesTest, HugeValueIsCutToTheLimit) {
+  Attributes attrs;
+  attrs.SetLimits(0, 1024);
+  const std::string huge(8 << 20, 'x');  // 8 MiB
+  attrs.Set("huge", huge);
+  const auto value = std::get<std::string_view>(*attrs.Find("huge"));
+  EXPECT_EQ(value.size(), 1024U);
+  EXPECT_EQ(value, std::string(1021, 'x') + "\xE2\x80\xA6");
+  // Replacing it with another huge value keeps the bound.
+  attrs.Set("huge", std::string(1 << 20, 'y'));
+  EXPECT_EQ(std::get<std::string_view>(*attrs.Find("huge")),
+            std::string(1021, 'y') + "\xE2\x80\xA6");
+}
+
+TEST(AttributesTest, SetAllEqualsSetOneByOne) {
+  const KeyValueView kvs[] = {{"a", std::string_view("x")},
+                              {"b", int64_t{2}},
+                              {"a", std::string_view("yy")},  // duplicate: replaces in place
+                              {"c", 1.5},
+                              {"d", true},
+                              {"e", uint64_t{7}}};
+  Attributes bulk;
+  bulk.SetAll(kvs, 4, 64);
+  Attributes single;
+  for (const auto& kv : kvs) single.Set(kv.key, kv.value);
+  ASSERT_EQ(bulk.size(), 5U);
+  ASSERT_EQ(single.size(), 5U);
+  for (size_t i = 0; i < bulk.size(); ++i) {
+    EXPECT_EQ(bulk.At(i).key, single.At(i).key);
+    EXPECT_EQ(bulk.At(i).value, single.At(i).value);
+  }
+  EXPECT_EQ(std::get<std::string_view>(*bulk.Find("a")), "yy");
+
+  // Fast path (fresh list, distinct keys): the same entries in the same order.
+  const KeyValueView distinct[] = {{"k1", std::string_view("v1")},
+                                   {"k2", int64_t{-3}},
+                                   {"k3", 2.25},
+                                   {"", std::string_view("")}};
+  Attributes fresh;
+  fresh.SetAll(distinct, 4, 192);
+  ASSERT_EQ(fresh.size(), 4U);
+  EXPECT_EQ(fresh.At(0).key, "k1");
+  EXPECT_EQ(std::get<std::string_view>(fresh.At(0).value), "v1");
+  EXPECT_EQ(std::get<int64_t>(fresh.At(1).value), -3);
+  EXPECT_EQ(std::get<double>(fresh.At(2).value), 2.25);
+  EXPECT_EQ(fresh.At(3).key, "");
+  fresh.Set("k4", std::string_view("later"));  // the spare room is usable
+  EXPECT_EQ(std::get<std::string_view>(*fresh.Find("k4")), "later");
+
+  // Limits still apply on the bulk path.
+  Attributes limited;
+  limited.SetLimits(2, 4);
+  const KeyValueView three[] = {
+      {"a", std::string_view("abcdefgh")}, {"b", int64_t{1}}, {"c", int64_t{2}}};
+  limited.SetAll(three);
+  EXPECT_EQ(limited.size(), 2U);
+  EXPECT_EQ(limited.dropped_count(), 1U);
+  EXPECT_EQ(std::get<std::string_view>(*limited.Find("a")), "a\xE2\x80\xA6");
 }
 
 TEST(AttributesTest, ReserveAndClear) {
