@@ -1,8 +1,14 @@
 #include "vllora/otel/batch_span_processor.h"
 
+#include <pthread.h>
+
+#include <atomic>
+
 #include <condition_variable>
 #include <cstddef>
+#include <new>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "otel/env.h"
@@ -12,9 +18,46 @@ namespace vllora::otel {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-// Queue-full drops are reported at most this often (they can happen once per span).
-constexpr auto kDropLogInterval = std::chrono::seconds(10);
+
+// Bumped in the child after fork(); a processor built in an earlier generation is disabled.
+std::atomic<uint64_t> g_fork_generation{0};
+
+void OnForkChild() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t CurrentForkGeneration() noexcept {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, &OnForkChild);
+    return true;
+  }();
+  (void)registered;
+  // relaxed: the bump happens in the child's only thread before anything else runs there.
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+// Per-entry bookkeeping charged on top of the bytes of keys and string values.
+constexpr size_t kAttributeEntryOverhead = 32;
+
+size_t EstimatedAttributeBytes(const Attributes& attributes) noexcept {
+  size_t bytes = 0;
+  for (const KeyValueView kv : attributes) {
+    bytes += kAttributeEntryOverhead + kv.key.size();
+    if (const auto* text = std::get_if<std::string_view>(&kv.value)) bytes += text->size();
+  }
+  return bytes;
+}
 }  // namespace
+
+size_t EstimatedSpanBytes(const SpanData& span) noexcept {
+  size_t bytes = sizeof(SpanData) + span.name.size() + span.trace_state.size() +
+                 span.status_message.size() + EstimatedAttributeBytes(span.attributes);
+  for (const Event& event : span.events) {
+    bytes += sizeof(Event) + event.name.size() + EstimatedAttributeBytes(event.attributes);
+  }
+  for (const Link& link : span.links) {
+    bytes += sizeof(Link) + EstimatedAttributeBytes(link.attributes);
+  }
+  return bytes;
+}
 
 BatchSpanProcessorOptions BatchSpanProcessorOptions::FromEnv() {
   constexpr uint64_t kMaxSize = uint64_t{1} << 24;
@@ -47,6 +90,7 @@ struct BatchState {
   struct Cell {
     std::atomic<size_t> sequence{0};
     SpanData* data = nullptr;
+    size_t bytes = 0;  // EstimatedSpanBytes(*data), charged to queued_bytes
   };
 
   explicit BatchState(std::unique_ptr<SpanExporter> exp, BatchSpanProcessorOptions opts)
@@ -56,6 +100,7 @@ struct BatchState {
     if (options.max_export_batch_size > options.max_queue_size) {
       options.max_export_batch_size = options.max_queue_size;
     }
+    if (options.stats_log_interval.count() < 0) options.stats_log_interval = {};
     capacity = options.max_queue_size;
     cells = std::make_unique<Cell[]>(capacity);
     for (size_t i = 0; i < capacity; ++i) cells[i].sequence.store(i, std::memory_order_relaxed);
@@ -65,7 +110,7 @@ struct BatchState {
     while (SpanData* span = Pop()) delete span;
   }
 
-  bool Push(SpanData* span) noexcept {
+  bool Push(SpanData* span, size_t bytes) noexcept {
     size_t pos = enqueue_pos.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
@@ -83,6 +128,7 @@ struct BatchState {
       }
     }
     cell->data = span;
+    cell->bytes = bytes;
     // release: publishes `data` to the consumer.
     cell->sequence.store(pos + 1, std::memory_order_release);
     return true;
@@ -105,6 +151,8 @@ struct BatchState {
       }
     }
     SpanData* span = cell->data;
+    // relaxed: a statistic and a limit; the span itself is published by `sequence`.
+    queued_bytes.fetch_sub(cell->bytes, std::memory_order_relaxed);
     // release: hands the cell back to producers one lap later.
     cell->sequence.store(pos + capacity, std::memory_order_release);
     return span;
@@ -137,30 +185,42 @@ struct BatchState {
       if (result == ExportResult::kSuccess) {
         exported.fetch_add(count, std::memory_order_relaxed);
       } else {
+        // Reported by MaybeLogStats(), once per interval.
         export_failures.fetch_add(count, std::memory_order_relaxed);
-        EmitDiagnostic(DiagnosticLevel::kWarn,
-                       "BatchSpanProcessor: export of " + std::to_string(count) + " spans failed");
       }
       batch.clear();
     }
   }
 
-  void MaybeLogDrops(bool force) noexcept {
-    uint64_t dropped = dropped_queue_full.load(std::memory_order_relaxed);
-    if (dropped == dropped_logged) return;
-    Clock::time_point now = Clock::now();
-    if (!force && dropped_logged_once && now - last_drop_log < kDropLogInterval) return;
-    try {
-      EmitDiagnostic(DiagnosticLevel::kWarn, "BatchSpanProcessor: queue full, dropped " +
-                                                 std::to_string(dropped - dropped_logged) +
-                                                 " spans (" + std::to_string(dropped) +
-                                                 " total); consider raising "
-                                                 "OTEL_BSP_MAX_QUEUE_SIZE");
-    } catch (...) {
+  // One summary of what was dropped or failed since the previous one; at most once per
+  // stats_log_interval unless `force` (shutdown), and only when something happened.
+  void MaybeLogStats(bool force) noexcept {
+    const uint64_t queue_full = dropped_queue_full.load(std::memory_order_relaxed);
+    const uint64_t byte_limit = dropped_byte_limit.load(std::memory_order_relaxed);
+    const uint64_t failed = export_failures.load(std::memory_order_relaxed);
+    if (queue_full == logged_queue_full && byte_limit == logged_byte_limit &&
+        failed == logged_failed) {
+      return;
     }
-    dropped_logged = dropped;
-    dropped_logged_once = true;
-    last_drop_log = now;
+    const Clock::time_point now = Clock::now();
+    if (!force && logged_once && now - last_stats_log < options.stats_log_interval) return;
+    try {
+      std::string message =
+          "BatchSpanProcessor: dropped " + std::to_string(queue_full - logged_queue_full) +
+          " span(s) with the queue full (max_queue_size, OTEL_BSP_MAX_QUEUE_SIZE), " +
+          std::to_string(byte_limit - logged_byte_limit) +
+          " over the byte limit (max_queue_bytes); " + std::to_string(failed - logged_failed) +
+          " span(s) failed to export; totals since start: " + std::to_string(queue_full) + " / " +
+          std::to_string(byte_limit) + " / " + std::to_string(failed);
+      EmitDiagnostic(DiagnosticLevel::kWarn, message);
+    } catch (...) {
+      // Out of memory while formatting: the counters stay readable through Stats().
+    }
+    logged_queue_full = queue_full;
+    logged_byte_limit = byte_limit;
+    logged_failed = failed;
+    logged_once = true;
+    last_stats_log = now;
   }
 
   void Run() noexcept {
@@ -193,7 +253,7 @@ struct BatchState {
         ExportAll(batch);
         next_export = Clock::now() + options.schedule_delay;
       }
-      MaybeLogDrops(stopping);
+      MaybeLogStats(stopping);
       if (flush_target != flush_done_seen) {
         Clock::time_point exporter_deadline = Clock::now() + options.export_timeout;
         if (flush_by < exporter_deadline) exporter_deadline = flush_by;
@@ -233,6 +293,10 @@ struct BatchState {
   std::atomic<uint64_t> dropped_queue_full{0};
   std::atomic<uint64_t> export_failures{0};
   std::atomic<uint64_t> export_calls{0};
+  std::atomic<uint64_t> dropped_byte_limit{0};
+  std::atomic<uint64_t> dropped_in_fork_child{0};
+  std::atomic<size_t> queued_bytes{0};
+  uint64_t fork_generation = CurrentForkGeneration();
 
   // Guarded by `mutex`.
   std::mutex mutex;
@@ -248,9 +312,11 @@ struct BatchState {
 
   // Worker thread only.
   uint64_t flush_done_seen = 0;
-  uint64_t dropped_logged = 0;
-  bool dropped_logged_once = false;
-  Clock::time_point last_drop_log;
+  uint64_t logged_queue_full = 0;
+  uint64_t logged_byte_limit = 0;
+  uint64_t logged_failed = 0;
+  bool logged_once = false;
+  Clock::time_point last_stats_log;
 };
 
 }  // namespace internal
@@ -272,7 +338,28 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter,
   }
 }
 
-BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(Clock::now() + std::chrono::seconds(5)); }
+BatchSpanProcessor::~BatchSpanProcessor() {
+  if (InForkChild()) {
+    AbandonInForkChild();
+    return;
+  }
+  Shutdown(Clock::now() + std::chrono::seconds(5));
+}
+
+bool BatchSpanProcessor::InForkChild() const noexcept {
+  // relaxed: see CurrentForkGeneration().
+  return g_fork_generation.load(std::memory_order_relaxed) != state_->fork_generation;
+}
+
+void BatchSpanProcessor::AbandonInForkChild() noexcept {
+  // The worker thread does not exist in the child, and its mutexes may have been copied while
+  // held: neither join nor lock. Leaking the std::thread object (instead of destroying a
+  // joinable one, which terminates) and one reference to the state (whose destructor would run
+  // the exporter's) keeps the parent's transport untouched. Memory: one queue, once per fork.
+  if (worker_.joinable()) new (std::nothrow) std::thread(std::move(worker_));
+  if (worker_.joinable()) worker_.detach();  // only if the allocation above failed
+  new (std::nothrow) std::shared_ptr<internal::BatchState>(state_);
+}
 
 void BatchSpanProcessor::OnStart(Span&, const Context&) noexcept {}
 
@@ -281,7 +368,25 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData>&& span) noexcept {
   internal::BatchState& state = *state_;
   // acquire: pairs with Shutdown's release; spans ended after shutdown are not queued.
   if (state.shut_down.load(std::memory_order_acquire)) return;
-  if (!state.Push(span.get())) {
+  if (InForkChild()) {
+    state.dropped_in_fork_child.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const size_t bytes = EstimatedSpanBytes(*span);
+  if (state.options.max_queue_bytes != 0) {
+    // relaxed: the limit is a bound on memory, not a synchronisation point. Reserve first so
+    // concurrent producers can never overshoot it together.
+    const size_t before = state.queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    if (before + bytes > state.options.max_queue_bytes) {
+      state.queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+      state.dropped_byte_limit.fetch_add(1, std::memory_order_relaxed);
+      return;  // the caller's unique_ptr frees the span
+    }
+  } else {
+    state.queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  if (!state.Push(span.get(), bytes)) {
+    state.queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
     state.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
     return;  // the caller's unique_ptr frees the span
   }
@@ -295,6 +400,7 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData>&& span) noexcept {
 }
 
 bool BatchSpanProcessor::ForceFlush(Clock::time_point deadline) noexcept {
+  if (InForkChild()) return false;  // the parent's queue is the parent's to export
   internal::BatchState& state = *state_;
   std::unique_lock<std::mutex> lock(state.mutex);
   if (state.worker_exited || state.stop) return state.ApproxSize() == 0;
@@ -306,6 +412,7 @@ bool BatchSpanProcessor::ForceFlush(Clock::time_point deadline) noexcept {
 }
 
 bool BatchSpanProcessor::Shutdown(Clock::time_point deadline) noexcept {
+  if (InForkChild()) return true;  // nothing of the child's own to drain; see the header
   std::lock_guard<std::mutex> guard(shutdown_mutex_);
   if (shutdown_called_) return shutdown_result_;
   shutdown_called_ = true;
@@ -344,6 +451,9 @@ BatchSpanProcessorStats BatchSpanProcessor::Stats() const noexcept {
   stats.dropped_queue_full = state.dropped_queue_full.load(std::memory_order_relaxed);
   stats.export_failures = state.export_failures.load(std::memory_order_relaxed);
   stats.export_calls = state.export_calls.load(std::memory_order_relaxed);
+  stats.dropped_byte_limit = state.dropped_byte_limit.load(std::memory_order_relaxed);
+  stats.dropped_in_fork_child = state.dropped_in_fork_child.load(std::memory_order_relaxed);
+  stats.queued_bytes = state.queued_bytes.load(std::memory_order_relaxed);
   return stats;
 }
 

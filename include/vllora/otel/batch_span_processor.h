@@ -1,6 +1,17 @@
 // BatchSpanProcessor: the production processor. Span::End() pushes the SpanData into a bounded
 // lock-free queue and returns; a background thread exports batches when a batch is full or the
-// schedule delay elapses. When the queue is full the span is dropped and counted (never blocks).
+// schedule delay elapses. Memory is bounded twice: by a number of spans (max_queue_size) and by
+// an estimate of their bytes (max_queue_bytes, see EstimatedSpanBytes()). A span that does not
+// fit is dropped and counted (never blocks); Stats() has the counters, and a summary goes to the
+// SDK diagnostics (vllora/otel/diagnostics.h) at most once per stats_log_interval and at
+// shutdown, only when something was dropped or failed - never per span.
+//
+// fork(): the processor belongs to the process that created it. In a child created by fork()
+// it is disabled: spans ended there are dropped and counted (dropped_in_fork_child), ForceFlush()
+// and Shutdown() return at once, and the exporter is never called from the child (its
+// connection belongs to the parent, and the parent exports its own queue). The child's copy of
+// the queue and exporter is left alone (not freed: freeing could run transport code that is not
+// fork-safe). A child that wants telemetry builds a new pipeline (e.g. InitTracing() again).
 //
 // Options default from the OTEL_BSP_* environment variables. Read next: exporter.h.
 #pragma once
@@ -31,6 +42,11 @@ struct BatchSpanProcessorOptions {
   std::chrono::milliseconds export_timeout{30000};
   /// Spans per Export() call (clamped to max_queue_size).
   size_t max_export_batch_size = 512;
+  /// Bytes (EstimatedSpanBytes() summed) held in memory before new spans are dropped. 0 = no
+  /// byte limit.
+  size_t max_queue_bytes = size_t{64} << 20;
+  /// At most one diagnostic summary of drops and failed exports per interval.
+  std::chrono::milliseconds stats_log_interval{60000};
 
   /// Reads OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY (ms), OTEL_BSP_EXPORT_TIMEOUT (ms),
   /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE. An invalid value (anything but a positive decimal integer)
@@ -43,11 +59,23 @@ struct BatchSpanProcessorOptions {
 struct BatchSpanProcessorStats {
   uint64_t enqueued = 0;
   uint64_t exported = 0;
+  /// Spans dropped because max_queue_size spans were queued.
   uint64_t dropped_queue_full = 0;
   /// Spans in exports that returned kFailure.
   uint64_t export_failures = 0;
   uint64_t export_calls = 0;
+  /// Spans dropped because queueing them would exceed max_queue_bytes.
+  uint64_t dropped_byte_limit = 0;
+  /// Spans ended in a child process after fork() (see the file comment).
+  uint64_t dropped_in_fork_child = 0;
+  /// Estimated bytes queued right now.
+  uint64_t queued_bytes = 0;
 };
+
+/// The memory a finished span is estimated to hold: the SpanData itself plus its strings,
+/// attribute keys and string values (with a per-entry overhead), events and links.
+/// Allocation: none. Blocking: never. Cost: linear in attributes + events + links.
+size_t EstimatedSpanBytes(const SpanData& span) noexcept;
 
 /// Batching, asynchronous span processor. Only sampled spans are queued.
 /// Thread-safety: all members are safe from any thread.
@@ -65,7 +93,8 @@ class BatchSpanProcessor : public SpanProcessor {
   /// No-op.
   void OnStart(Span& span, const Context& parent_context) noexcept override;
   /// Enqueues the span. Allocation: none. Blocking: never (lock-free push; wakes the worker
-  /// with a short mutex section once per full batch). Queue full: drop + count.
+  /// with a short mutex section once per full batch). Queue full or byte limit reached: drop +
+  /// count. In a fork() child: drop + count.
   void OnEnd(std::unique_ptr<SpanData>&& span) noexcept override;
   /// Exports everything queued before the call; returns false if `deadline` passed first.
   bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
@@ -79,6 +108,12 @@ class BatchSpanProcessor : public SpanProcessor {
   BatchSpanProcessorStats Stats() const noexcept;
 
  private:
+  // True in a child process created by fork() after this processor was built.
+  bool InForkChild() const noexcept;
+  // Called in a fork() child: gives up the (non-existent) worker and the state without running
+  // their destructors.
+  void AbandonInForkChild() noexcept;
+
   std::shared_ptr<internal::BatchState> state_;  // shared with the worker thread
   std::thread worker_;
   std::mutex shutdown_mutex_;

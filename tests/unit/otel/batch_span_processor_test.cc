@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -261,6 +263,145 @@ TEST_F(BspEnvTest, BatchSizeClampedToQueueSize) {
   BatchSpanProcessorOptions options = BatchSpanProcessorOptions::FromEnv();
   EXPECT_EQ(options.max_queue_size, 64U);
   EXPECT_EQ(options.max_export_batch_size, 64U);
+}
+
+class FailingExporter final : public SpanExporter {
+ public:
+  ExportResult Export(std::span<std::unique_ptr<SpanData>>) noexcept override {
+    return ExportResult::kFailure;
+  }
+  bool Shutdown(Clock::time_point) noexcept override { return true; }
+};
+
+std::unique_ptr<SpanData> SpanNamed(size_t name_bytes) {
+  auto span = SampledSpan();
+  span->name.assign(name_bytes, 'n');
+  return span;
+}
+
+TEST(EstimatedSpanBytesTest, CountsStringsAttributesAndEvents) {
+  SpanData span;
+  const size_t empty = EstimatedSpanBytes(span);
+  EXPECT_EQ(empty, sizeof(SpanData));
+  span.name = "0123456789";
+  span.trace_state = "k=v";
+  span.status_message = "bad";
+  EXPECT_EQ(EstimatedSpanBytes(span), empty + 16);
+  span.attributes.Set("key", std::string_view("value"));  // 3 + 5 + 32 entry overhead
+  span.attributes.Set("n", int64_t{7});                   // 1 + 32
+  EXPECT_EQ(EstimatedSpanBytes(span), empty + 16 + 40 + 33);
+  Event event;
+  event.name = "ev";
+  span.events.push_back(std::move(event));
+  EXPECT_EQ(EstimatedSpanBytes(span), empty + 16 + 40 + 33 + sizeof(Event) + 2);
+}
+
+TEST_F(BatchSpanProcessorTest, ByteLimitDropsAndCountsSeparately) {
+  const size_t each = EstimatedSpanBytes(*SpanNamed(1000));
+  BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
+                               {.max_queue_size = 100,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 100,
+                                .max_queue_bytes = 3 * each + each / 2});
+  for (int i = 0; i < 5; ++i) processor.OnEnd(SpanNamed(1000));
+  BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.enqueued, 3U);
+  EXPECT_EQ(stats.dropped_byte_limit, 2U);
+  EXPECT_EQ(stats.dropped_queue_full, 0U);
+  EXPECT_EQ(stats.queued_bytes, 3 * each);
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(5000)));
+  stats = processor.Stats();
+  EXPECT_EQ(stats.exported, 3U);
+  EXPECT_EQ(stats.queued_bytes, 0U);
+  EXPECT_EQ(probe_->spans, 3U);
+  // The room is back once the queue drained.
+  processor.OnEnd(SpanNamed(1000));
+  EXPECT_EQ(processor.Stats().enqueued, 4U);
+  EXPECT_EQ(processor.Stats().dropped_byte_limit, 2U);
+  ASSERT_TRUE(processor.Shutdown(Clock::now() + milliseconds(5000)));
+  EXPECT_EQ(CountMessages("2 over the byte limit"), 1U);
+}
+
+TEST_F(BatchSpanProcessorTest, DropsAndFailuresAreSummarisedOncePerIntervalAndAtShutdown) {
+  BatchSpanProcessor processor(std::make_unique<FailingExporter>(),
+                               {.max_queue_size = 100,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 100,
+                                .stats_log_interval = std::chrono::hours(1)});
+  for (int i = 0; i < 3; ++i) {
+    processor.OnEnd(SampledSpan());
+    ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(5000)));
+  }
+  EXPECT_EQ(processor.Stats().export_failures, 3U);
+  // The first failure is reported at once; the next two wait for the interval.
+  EXPECT_EQ(CountMessages("BatchSpanProcessor: dropped"), 1U);
+  EXPECT_EQ(CountMessages("1 span(s) failed to export"), 1U);
+  EXPECT_TRUE(processor.Shutdown(Clock::now() + milliseconds(5000)));
+  EXPECT_EQ(CountMessages("BatchSpanProcessor: dropped"), 2U);
+  EXPECT_EQ(CountMessages("2 span(s) failed to export; totals since start: 0 / 0 / 3"), 1U);
+}
+
+TEST_F(BatchSpanProcessorTest, NothingIsLoggedWhenNothingWasLost) {
+  {
+    BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
+                                 {.max_queue_size = 10, .max_export_batch_size = 10});
+    processor.OnEnd(SampledSpan());
+    ASSERT_TRUE(processor.Shutdown(Clock::now() + milliseconds(5000)));
+  }
+  EXPECT_EQ(CountMessages("BatchSpanProcessor"), 0U);
+}
+
+// A real fork() while the worker is inside Export(): the child must neither deadlock nor export
+// the parent's queue; the parent exports its queue exactly once.
+TEST_F(BatchSpanProcessorTest, ForkChildIsDisabledAndParentExportsOnce) {
+  probe_->blocked = true;
+  BatchSpanProcessor processor(
+      std::make_unique<ProbeExporter>(probe_),
+      {.max_queue_size = 100, .schedule_delay = std::chrono::hours(1), .max_export_batch_size = 1});
+  processor.OnEnd(SampledSpan());
+  ASSERT_TRUE(probe_->WaitFor([&] { return probe_->exports_entered == 1; }));
+  for (int i = 0; i < 4; ++i) processor.OnEnd(SampledSpan());  // queued behind the stuck export
+  ASSERT_EQ(processor.Stats().enqueued, 5U);
+
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Child: a deadlock would hang here; SIGALRM turns it into a failure of the test.
+    alarm(20);
+    int code = 0;
+    processor.OnEnd(SampledSpan());
+    const BatchSpanProcessorStats stats = processor.Stats();
+    if (stats.dropped_in_fork_child != 1 || stats.enqueued != 5) code |= 1;
+    if (processor.ForceFlush(Clock::now() + std::chrono::hours(1))) code |= 2;
+    if (!processor.Shutdown(Clock::now() + std::chrono::hours(1))) code |= 4;
+    {
+      // The probe's mutex may have been copied while held by the parent's worker: only read
+      // counters that the child's own code would have changed, without locking.
+      if (probe_->spans != 0 || probe_->shutdown_called) code |= 8;
+    }
+#if !defined(__SANITIZE_THREAD__)  // TSan forbids starting threads after a multi-threaded fork
+    // A new processor built in the child works normally.
+    auto child_probe = std::make_shared<ExporterProbe>();
+    {
+      BatchSpanProcessor fresh(std::make_unique<ProbeExporter>(child_probe),
+                               {.max_queue_size = 10, .max_export_batch_size = 10});
+      fresh.OnEnd(SampledSpan());
+      if (!fresh.Shutdown(Clock::now() + std::chrono::hours(1))) code |= 16;
+    }
+    if (child_probe->spans != 1) code |= 32;
+#endif
+    _exit(code);  // skips the parent's copy of `processor` (its destructor would be a no-op)
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  probe_->Release();
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(5000)));
+  EXPECT_EQ(probe_->spans, 5U);
+  EXPECT_EQ(processor.Stats().exported, 5U);
+  EXPECT_EQ(processor.Stats().dropped_in_fork_child, 0U);
 }
 
 }  // namespace
