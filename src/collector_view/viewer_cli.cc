@@ -55,8 +55,10 @@ bool StdoutWantsColor() {
 }
 
 void AddCommonOptions(CLI::App* command, view::CommonOptions* common) {
-  command->add_option("--db", common->db_path, "The collector's SQLite database (read-only)")
-      ->capture_default_str();
+  command
+      ->add_option("--db", common->db_path,
+                   "The database `vllora-collector serve --db` writes (opened read-only)")
+      ->required();
   command->add_flag("--json", common->json, "Machine-readable output: one JSON document");
   command->add_option("--bar-width", common->bar_width, "Cells of the duration bar")
       ->check(CLI::Range(4, 400))
@@ -93,11 +95,8 @@ void Run(Options& options, double follow_timeout_seconds, Fn command) {
 }  // namespace
 
 void AddViewerCommands(CLI::App& app) {
-  const std::string default_db = "vllora-collector.db";
-
   {
     auto options = std::make_shared<view::ListOptions>();
-    options->common.db_path = default_db;
     CLI::App* runs = app.add_subcommand("runs", "List recent runs with vLLora's totals");
     AddCommonOptions(runs, &options->common);
     runs->add_option("--limit,-n", options->limit, "At most this many runs")
@@ -107,7 +106,6 @@ void AddViewerCommands(CLI::App& app) {
   }
   {
     auto options = std::make_shared<view::ListOptions>();
-    options->common.db_path = default_db;
     CLI::App* threads = app.add_subcommand("threads", "List recent threads");
     AddCommonOptions(threads, &options->common);
     threads->add_option("--limit,-n", options->limit, "At most this many threads")
@@ -118,7 +116,6 @@ void AddViewerCommands(CLI::App& app) {
   {
     auto options = std::make_shared<view::ListOptions>();
     auto timeout = std::make_shared<double>(0);
-    options->common.db_path = default_db;
     CLI::App* traces = app.add_subcommand("traces", "List recent traces; --follow tails new spans");
     AddCommonOptions(traces, &options->common);
     traces->add_option("--limit,-n", options->limit, "At most this many traces")
@@ -130,7 +127,6 @@ void AddViewerCommands(CLI::App& app) {
   {
     auto options = std::make_shared<view::ShowOptions>();
     auto timeout = std::make_shared<double>(0);
-    options->common.db_path = default_db;
     CLI::App* show = app.add_subcommand(
         "show", "Print a trace, or every trace of a run, as a tree with vLLora's totals");
     AddCommonOptions(show, &options->common);
