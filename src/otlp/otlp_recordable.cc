@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <variant>
@@ -33,7 +34,20 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) noexcept {
 }
 
 bool IsValidUtf8(std::string_view text) noexcept {
-  for (size_t i = 0; i < text.size();) {
+  size_t i = 0;
+  // Fast path: almost every name and value is ASCII; test 8 bytes at a time for a high bit.
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  while (i + 8 <= text.size()) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if ((word & kHighBits) != 0) break;
+    i += 8;
+  }
+  while (i < text.size()) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     const size_t n = Utf8SequenceLength(text, i);
     if (n == 0) return false;
     i += n;

@@ -265,6 +265,30 @@ TEST(OtlpRecordable, AssignUtf8KeepsValidSequencesAndReplacesInvalidOnes) {
   EXPECT_EQ(out, std::string("\0x", 2));
 }
 
+// Every string field goes through the repair: keys, event names, trace state, status message.
+TEST(OtlpProtobufEncoding, InvalidUtf8IsReplacedInEveryStringField) {
+  auto span = MakeSimpleSpan(1);
+  span->trace_state = std::string("k=\xFF");
+  span->status_message = std::string("\xE2\x82");  // truncated euro sign: one maximal subpart
+  span->attributes.Set(std::string_view("k\xC3"), std::string_view("v"));
+  otel::Event event;
+  event.name = std::string("\xF4\x90\x80\x80");  // above U+10FFFF: four bad bytes
+  event.attributes.Set("e", std::string_view("\xC0"));
+  span->events.push_back(std::move(event));
+  std::vector<std::unique_ptr<otel::SpanData>> batch;
+  batch.push_back(std::move(span));
+  const std::string bytes = EncodeOtlpProtobuf(batch);
+  pb_collector::ExportTraceServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(bytes));  // proto3 parsing rejects invalid UTF-8
+  const pb_trace::Span& out = request.resource_spans(0).scope_spans(0).spans(0);
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(out.trace_state(), "k=" + r);
+  EXPECT_EQ(out.status().message(), r + r);
+  EXPECT_EQ(out.attributes(out.attributes_size() - 1).key(), "k" + r);
+  EXPECT_EQ(out.events(0).name(), r + r + r + r);
+  EXPECT_EQ(out.events(0).attributes(0).value().string_value(), r);
+}
+
 // ------------------------------------------------------------------------------------------
 // OTLP/JSON
 
@@ -419,6 +443,29 @@ TEST(OtlpJsonEncoding, ProtobufJsonParserReadsTheSameRequest) {
   google::protobuf::util::MessageDifferencer differencer;
   differencer.ReportDifferencesToString(&difference);
   EXPECT_TRUE(differencer.Compare(from_wire, from_json)) << difference;
+}
+
+TEST(OtlpJsonEncoding, InvalidUtf8IsReplacedWithExactBytes) {
+  auto span = MakeSimpleSpan(1);
+  span->name = std::string(
+      "a\xFF"
+      "b");
+  span->attributes.Set("bad", std::string_view("\xED\xA0\x80z"));  // surrogate half
+  span->attributes.Set("ok", std::string_view("caf\xC3\xA9"));
+  std::vector<std::unique_ptr<otel::SpanData>> batch;
+  batch.push_back(std::move(span));
+  const std::string text = EncodeOtlpJson(batch);
+  // Written as UTF-8 bytes (JSON allows them), never as the invalid input bytes.
+  EXPECT_NE(text.find("\"name\":\"a\xEF\xBF\xBD"
+                      "b\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"stringValue\":\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"stringValue\":\"caf\xC3\xA9\""), std::string::npos) << text;
+  EXPECT_EQ(text.find('\xFF'), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(text, nullptr, false).is_discarded());
 }
 
 }  // namespace
