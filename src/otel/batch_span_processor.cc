@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <atomic>
-
 #include <condition_variable>
 #include <cstddef>
 #include <new>
