@@ -22,10 +22,13 @@ using internal::otlp_collector::ExportTraceServiceRequest;
 using internal::otlp_collector::ExportTraceServiceResponse;
 using internal::otlp_collector::TraceService;
 
-bool IsRetryable(grpc::StatusCode code) noexcept {
+// The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only when the server says when
+// to come back (a google.rpc.RetryInfo detail): otherwise the limit is not a transient one.
+bool IsRetryable(grpc::StatusCode code, bool has_retry_info) noexcept {
   switch (code) {
-    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return has_retry_info;
+    case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::ABORTED:
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
@@ -143,10 +146,17 @@ struct OtlpGrpcExporter::Impl {
                                  partial.rejected_spans(), partial.error_message());
             return internal::AttemptResult{internal::AttemptResult::kSuccess, std::nullopt};
           }
-          return internal::AttemptResult{IsRetryable(status.error_code())
+          // A RetryInfo detail (grpc-status-details-bin) says how long to wait.
+          std::optional<std::chrono::milliseconds> delay;
+          if (!status.error_details().empty()) {
+            if (auto info = internal::ParseRpcStatus(status.error_details())) {
+              delay = info->retry_delay;
+            }
+          }
+          return internal::AttemptResult{IsRetryable(status.error_code(), delay.has_value())
                                              ? internal::AttemptResult::kRetryable
                                              : internal::AttemptResult::kPermanent,
-                                         std::nullopt};
+                                         delay};
         });
     if (outcome.success) return otel::ExportResult::kSuccess;
     std::string why;

@@ -123,9 +123,15 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
   close(out_fd);
   process->output_path_ = path_template;
 
-  std::vector<std::string> args = {
-      VLLORA_NODE_EXECUTABLE, ReceiverDirectory() + "/receiver.js", "--port", "0", "--out",
-      process->output_path_};
+  std::vector<std::string> args = {VLLORA_NODE_EXECUTABLE,
+                                   ReceiverDirectory() + "/receiver.js",
+                                   "--port",
+                                   std::to_string(options.port),
+                                   "--out",
+                                   process->output_path_};
+  if (options.retry_info_ms >= 0) {
+    args.insert(args.end(), {"--retry-info-ms", std::to_string(options.retry_info_ms)});
+  }
   if (options.fail_first > 0) {
     args.insert(args.end(), {"--fail-first", std::to_string(options.fail_first)});
   }
@@ -143,7 +149,7 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
     args.insert(args.end(), {"--partial-message", options.partial_message});
   }
   if (options.enable_http) {
-    args.insert(args.end(), {"--http-port", "0"});
+    args.insert(args.end(), {"--http-port", std::to_string(options.http_port)});
     if (options.http_fail_status != 503) {
       args.insert(args.end(), {"--http-fail-status", std::to_string(options.http_fail_status)});
     }
@@ -245,6 +251,38 @@ OtlpReceiverProcess::~OtlpReceiverProcess() {
   Stop();
   if (!output_path_.empty() && std::getenv("VLLORA_KEEP_RECEIVER_OUTPUT") == nullptr) {
     unlink(output_path_.c_str());
+  }
+}
+
+bool OtlpReceiverProcess::Control(const std::string& line, std::chrono::milliseconds timeout) {
+  if (stdin_fd_ < 0 || stdout_fd_ < 0) return false;
+  const std::string message = line + "\n";
+  for (size_t written = 0; written < message.size();) {
+    const ssize_t n = write(stdin_fd_, message.data() + written, message.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<size_t>(n);
+  }
+  const Clock::time_point end = Clock::now() + timeout;
+  for (;;) {
+    size_t newline;
+    while ((newline = stdout_pending_.find('\n')) != std::string::npos) {
+      const std::string answer = stdout_pending_.substr(0, newline);
+      stdout_pending_.erase(0, newline + 1);
+      if (answer == "ok " + line) return true;
+      if (answer == "error " + line) return false;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fd{stdout_fd_, POLLIN, 0};
+    const int ready = poll(&fd, 1, static_cast<int>(left));
+    if (ready <= 0) continue;
+    char buffer[256];
+    const ssize_t n = read(stdout_fd_, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    stdout_pending_.append(buffer, static_cast<size_t>(n));
   }
 }
 

@@ -52,6 +52,13 @@ class OtlpReceiverProcess {
     std::string tls_cert_path;
     std::string tls_key_path;
     std::string tls_client_ca_path;
+    /// gRPC port to bind (0 = a free one) and, with enable_http, HTTP port (0 = a free one):
+    /// a test that restarts the receiver on the same port passes the previous port() here.
+    int port = 0;
+    int http_port = 0;
+    /// Attach a google.rpc.RetryInfo with this delay to gRPC failures (--retry-info-ms); < 0 =
+    /// none.
+    int retry_info_ms = -1;
     /// Further arguments passed as they are.
     std::vector<std::string> extra_args;
     /// Run setup.sh (npm ci when node_modules is missing or stale) before the first start.
@@ -100,6 +107,12 @@ class OtlpReceiverProcess {
   /// Polls until at least `count` request records exist; false on timeout.
   bool WaitForRequests(size_t count, std::chrono::milliseconds timeout) const;
 
+  /// Sends one control line on the child's stdin (README.md, "Control on stdin"), e.g.
+  /// "fail always", "fail-code UNAVAILABLE", "http-status 503 1", "delay 2000", "fail off", and
+  /// waits for its acknowledgement. False if it was refused or not acknowledged in `timeout`.
+  bool Control(const std::string& line,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
   /// Closes the child's stdin, sends SIGTERM, waits up to 5 s, then SIGKILL. Idempotent.
   void Stop() noexcept;
 
@@ -118,6 +131,7 @@ class OtlpReceiverProcess {
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
   std::string output_path_;
+  std::string stdout_pending_;  // stdout text read but not yet consumed (Control())
 };
 
 }  // namespace vllora::testing

@@ -8,9 +8,10 @@
 //
 // Behaviour:
 //  * One gRPC channel per exporter, created in the factory and reused by every Export().
-//  * Export() retries UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, CANCELLED, DEADLINE_EXCEEDED,
-//    OUT_OF_RANGE and DATA_LOSS with jittered exponential backoff; all attempts together stay
-//    within `timeout`. Other codes fail at once.
+//  * Export() retries UNAVAILABLE, ABORTED, CANCELLED, DEADLINE_EXCEEDED, OUT_OF_RANGE and
+//    DATA_LOSS with jittered exponential backoff, and RESOURCE_EXHAUSTED only when the answer
+//    carries a google.rpc.RetryInfo (as the OTLP specification says); a RetryInfo delay replaces
+//    the backoff. All attempts together stay within `timeout`. Other codes fail at once.
 //  * A partial success answer (rejected spans) counts as success: rejected spans are counted in
 //    Stats().rejected_spans and reported through the SDK diagnostics (vllora/otel/diagnostics.h),
 //    at most one message per 10 s; failed exports are reported the same way.

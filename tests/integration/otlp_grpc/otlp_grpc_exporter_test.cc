@@ -298,7 +298,7 @@ TEST(OtlpGrpcExporterIntegration, RetriesUnavailableAndDeliversExactlyOnce) {
 TEST(OtlpGrpcExporterIntegration, GivesUpAfterMaxAttempts) {
   OtlpReceiverProcess::Options receiver_options;
   receiver_options.fail_first = 100;
-  receiver_options.fail_code = "RESOURCE_EXHAUSTED";
+  receiver_options.fail_code = "UNAVAILABLE";
   auto receiver = StartReceiver(receiver_options);
   ASSERT_NE(receiver, nullptr);
   OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
@@ -311,6 +311,53 @@ TEST(OtlpGrpcExporterIntegration, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(receiver->Requests().size(), 3u);
   EXPECT_EQ(exporter->Stats().retries, 2u);
   EXPECT_EQ(exporter->Stats().failed_spans, 1u);
+}
+
+// RESOURCE_EXHAUSTED is retried only when the answer says when to come back (RetryInfo).
+TEST(OtlpGrpcExporterIntegration, ResourceExhaustedWithoutRetryInfoFailsAtOnce) {
+  OtlpReceiverProcess::Options receiver_options;
+  receiver_options.fail_first = 100;
+  receiver_options.fail_code = "RESOURCE_EXHAUSTED";
+  auto receiver = StartReceiver(receiver_options);
+  ASSERT_NE(receiver, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
+  options.max_attempts = 3;
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(2);
+  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
+  ASSERT_TRUE(receiver->WaitForRequests(1, kWait));
+  const std::vector<Json> requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0]["status"], "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(exporter->Stats().retries, 0u);
+  EXPECT_EQ(exporter->Stats().failed_spans, 2u);
+}
+
+TEST(OtlpGrpcExporterIntegration, ResourceExhaustedWithRetryInfoIsRetried) {
+  OtlpReceiverProcess::Options receiver_options;
+  receiver_options.fail_first = 2;
+  receiver_options.fail_code = "RESOURCE_EXHAUSTED";
+  receiver_options.retry_info_ms = 20;
+  auto receiver = StartReceiver(receiver_options);
+  ASSERT_NE(receiver, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
+  // A backoff far beyond the timeout: only the RetryInfo delay (replacing it) lets the retries
+  // happen within the 10 s deadline.
+  options.initial_backoff = milliseconds(60000);
+  options.max_backoff = milliseconds(60000);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(2);
+  ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
+  const std::vector<Json> requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0]["status"], "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(requests[1]["status"], "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(requests[2]["status"], "OK");
+  EXPECT_EQ(receiver->Spans().size(), 2u);
+  EXPECT_EQ(exporter->Stats().retries, 2u);
+  EXPECT_EQ(exporter->Stats().exported_spans, 2u);
 }
 
 TEST(OtlpGrpcExporterIntegration, GzipCompressedRequestsArrive) {

@@ -27,6 +27,7 @@ function usage(message) {
       '         [--fail-code NAME] [--require-header k=v]... [--delay-ms N]\n' +
       '         [--partial-reject N] [--partial-message TEXT] [--ignore-stdin]\n' +
       '         [--http-port N] [--http-fail-status CODE] [--retry-after SECONDS]\n' +
+      '         [--retry-info-ms N]\n' +
       '         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n');
   process.exit(2);
 }
@@ -51,6 +52,7 @@ function parseArgs(argv) {
     httpPort: null,
     httpFailStatus: 503,
     retryAfter: null,
+    retryInfoMs: null,
     tlsCert: null,
     tlsKey: null,
     tlsClientCa: null,
@@ -92,6 +94,7 @@ function parseArgs(argv) {
         break;
       }
       case '--retry-after': options.retryAfter = parseNonNegativeInt(flag, value()); break;
+      case '--retry-info-ms': options.retryInfoMs = parseNonNegativeInt(flag, value()); break;
       case '--tls-cert': options.tlsCert = value(); break;
       case '--tls-key': options.tlsKey = value(); break;
       case '--tls-client-ca': options.tlsClientCa = value(); break;
@@ -256,7 +259,9 @@ function exportHandler(call, callback) {
       --failuresLeft;
       record.status = statusName[options.failCode];
       emit(record);
-      callback({code: options.failCode, details: `receiver told to fail (${failuresLeft} left)`});
+      const error = {code: options.failCode, details: `receiver told to fail (${failuresLeft} left)`};
+      if (options.retryInfoMs !== null) error.metadata = retryInfoTrailer(options.failCode, error.details);
+      callback(error);
       return;
     }
     if (call.cancelled) {
@@ -277,6 +282,22 @@ function exportHandler(call, callback) {
   } else {
     finish();
   }
+}
+
+// google.rpc.Status {code, message, details: [Any{type_url: RetryInfo, value: RetryInfo{
+// retry_delay: Duration{seconds, nanos}}}]} in the grpc-status-details-bin trailer.
+function retryInfoTrailer(code, message) {
+  const ms = options.retryInfoMs;
+  const duration = protobufWriter.create().uint32(8).int64(Math.floor(ms / 1000))
+                       .uint32(16).int32((ms % 1000) * 1000000).finish();
+  const retryInfo = protobufWriter.create().uint32(10).bytes(duration).finish();
+  const any = protobufWriter.create().uint32(10).string('type.googleapis.com/google.rpc.RetryInfo')
+                  .uint32(18).bytes(retryInfo).finish();
+  const status = protobufWriter.create().uint32(8).int32(code).uint32(18).string(message)
+                     .uint32(26).bytes(any).finish();
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(status));
+  return metadata;
 }
 
 function countSpans(object) {
@@ -455,6 +476,12 @@ function handleHttp(req, res, raw) {
       return fail(401, grpc.status.UNAUTHENTICATED, `missing header ${key}`);
     }
   }
+  if (res.destroyed || req.socket.destroyed) {
+    // The client gave up (timeout) before the delayed answer: like gRPC's CANCELLED.
+    record.status = 'CANCELLED';
+    emit(record);
+    return;
+  }
   if (failuresLeft > 0) {
     --failuresLeft;
     const extra = options.retryAfter !== null ? {'Retry-After': String(options.retryAfter)} : {};
@@ -541,7 +568,60 @@ if (options.watchStdin) {
   process.stdin.on('end', () => stop(0));
   process.stdin.on('close', () => stop(0));
   process.stdin.on('error', () => stop(0));
+  // Control lines (README.md, "Control on stdin"): each applied line is acknowledged with
+  // "ok <line>" on stdout.
+  let pending = '';
+  process.stdin.on('data', (chunk) => {
+    pending += chunk.toString('utf8');
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line) control(line);
+    }
+  });
   process.stdin.resume();
+}
+
+function control(line) {
+  const [command, arg1, arg2] = line.split(/\s+/);
+  const int = (text) => {
+    const value = Number(text);
+    return Number.isInteger(value) && value >= 0 ? value : null;
+  };
+  let ok = true;
+  switch (command) {
+    case 'fail': {  // fail N|always|off: the next N (or all) requests fail; off stops failing
+      if (arg1 === 'off') failuresLeft = 0;
+      else if (arg1 === 'always') failuresLeft = Infinity;
+      else if (int(arg1) !== null) failuresLeft = int(arg1);
+      else ok = false;
+      break;
+    }
+    case 'fail-code':  // gRPC status name of the failures
+      if (arg1 in grpc.status) options.failCode = grpc.status[arg1];
+      else ok = false;
+      break;
+    case 'http-status':  // HTTP status of the failures [Retry-After seconds | -]
+      if (int(arg1) !== null && int(arg1) >= 300 && int(arg1) <= 599) {
+        options.httpFailStatus = int(arg1);
+        options.retryAfter = arg2 !== undefined && arg2 !== '-' ? int(arg2) : null;
+      } else {
+        ok = false;
+      }
+      break;
+    case 'retry-info-ms':  // RetryInfo delay on gRPC failures, or "off"
+      options.retryInfoMs = arg1 === 'off' ? null : int(arg1);
+      ok = arg1 === 'off' || options.retryInfoMs !== null;
+      break;
+    case 'delay':  // delay before every answer, ms
+      if (int(arg1) !== null) options.delayMs = int(arg1);
+      else ok = false;
+      break;
+    default:
+      ok = false;
+  }
+  process.stdout.write(ok ? `ok ${line}\n` : `error ${line}\n`);
 }
 
 if (options.out) fs.writeFileSync(options.out, '', {flag: 'a'});
