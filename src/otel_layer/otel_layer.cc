@@ -8,7 +8,6 @@
 #include <type_traits>
 
 #include "vllora/core/context.h"
-#include "vllora/otel/internal/object_pool.h"
 
 namespace vllora {
 
@@ -19,22 +18,9 @@ namespace {
 struct OtelSpanExt {
   std::unique_ptr<otel::Span> span;
   const Layer* owner;
-
-  // One per bridged span, allocated and freed on application threads: recycled.
-  static void* operator new(size_t size) {
-    return size == sizeof(OtelSpanExt) ? Pool::Allocate() : ::operator new(size);
-  }
-  static void operator delete(void* p, size_t size) noexcept {
-    if (size == sizeof(OtelSpanExt)) {
-      Pool::Free(p);
-    } else {
-      ::operator delete(p);
-    }
-  }
-
- private:
-  using Pool = otel::internal::FixedSizePool<sizeof(std::unique_ptr<otel::Span>) + sizeof(void*)>;
 };
+// Small enough to live inside the registry's span record (SpanRef::Emplace): no allocation.
+static_assert(sizeof(OtelSpanExt) <= internal::kInlineExtensionBytes);
 
 constexpr size_t kInlineAttributes = 32;
 
@@ -155,6 +141,15 @@ class OtelLayerImpl final : public Layer {
     std::string_view name = span.metadata().name;
     for (size_t i = 0; i < fields.size(); ++i) {
       const Field& field = fields[i];
+      // Every special key starts with 'o' ("otel.") or 'e' ("error"): one byte decides for
+      // the usual field.
+      const bool plain = field.key.empty() || (field.key[0] != 'o' && field.key[0] != 'e');
+      if (plain && count < attributes.size()) {
+        otel::AttributeValue value;
+        if (ToAttribute(field.value, value))
+          new (&attributes[count++]) otel::KeyValueView{field.key, value};
+        continue;
+      }
       if (field.key == "otel.kind" && field.value.is_string()) {
         if (auto kind = ParseKind(field.value.str())) start.kind = *kind;
         continue;
@@ -194,7 +189,7 @@ class OtelLayerImpl final : public Layer {
     } else {
       for (size_t i = 0; i < deferred_count; ++i) ApplyField(*otel_span, fields[deferred[i]]);
     }
-    span.Set(new OtelSpanExt{std::move(otel_span), this});
+    span.Emplace<OtelSpanExt>(OtelSpanExt{std::move(otel_span), this});
   }
 
   void OnRecord(SpanRef span, FieldSpan fields) noexcept override {

@@ -133,6 +133,17 @@ void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexce
   ext.deleter = deleter;
 }
 
+void* SpanRef::ResetInline(int slot) const noexcept {
+  if (record_ == nullptr || slot < 0) return nullptr;
+  auto& ext = record_->extensions[static_cast<size_t>(slot)];
+  const uint32_t bit = uint32_t{1} << slot;
+  if ((record_->extensions_set & bit) != 0) {
+    record_->extensions_set &= ~bit;
+    if (ext.value != nullptr && ext.deleter != nullptr) ext.deleter(ext.value);
+  }
+  return ext.storage;
+}
+
 std::shared_ptr<Registry> Registry::Create() { return std::shared_ptr<Registry>(new Registry()); }
 
 Registry& Registry::With(std::shared_ptr<Layer> layer, std::shared_ptr<const Filter> filter) {

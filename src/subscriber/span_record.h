@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 
 #include "vllora/core/subscriber.h"
 #include "vllora/subscriber/layer.h"
@@ -12,6 +13,7 @@ struct SpanRecord : SpanNode {
   struct Extension {
     void* value;
     void (*deleter)(void*);
+    alignas(void*) std::byte storage[kInlineExtensionBytes];  // for SpanRef::Emplace
   };
   SpanRecord* parent = nullptr;  // holds one reference
   uint64_t layer_mask = 0;       // bit i: layer i of the registry sees this span

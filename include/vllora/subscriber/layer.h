@@ -5,8 +5,12 @@
 // another. Layers keep per-span data in typed extensions on SpanRef. Read registry.h next.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "vllora/core/metadata.h"
 #include "vllora/core/span.h"
@@ -19,6 +23,8 @@ struct SpanRecord;
 /// Allocates a process-wide extension slot index (0..kMaxExtensions-1), or -1 when full.
 int AllocateExtensionSlot() noexcept;
 inline constexpr int kMaxExtensions = 8;
+/// Extensions up to this size (and pointer alignment) live inside the span's record.
+inline constexpr size_t kInlineExtensionBytes = 16;
 template <class T>
 int ExtensionSlot() noexcept {
   static const int slot = AllocateExtensionSlot();
@@ -60,9 +66,30 @@ class SpanRef {
     return value;
   }
 
+  /// Constructs the span's T in place (replacing any) and returns it; the span destroys it when
+  /// it closes. A T of at most internal::kInlineExtensionBytes lives inside the span's record
+  /// (no allocation); a bigger one is allocated as with Set(). Returns null for an empty SpanRef.
+  template <class T, class... Args>
+  T* Emplace(Args&&... args) const {
+    if constexpr (sizeof(T) <= internal::kInlineExtensionBytes && alignof(T) <= alignof(void*)) {
+      const int slot = internal::ExtensionSlot<T>();
+      void* storage = ResetInline(slot);
+      if (storage == nullptr) return nullptr;
+      T* value = ::new (storage) T(std::forward<Args>(args)...);
+      SetRaw(slot, value, [](void* p) { static_cast<T*>(p)->~T(); });
+      return value;
+    } else {
+      if (record_ == nullptr) return nullptr;
+      return Set(new T(std::forward<Args>(args)...));
+    }
+  }
+
   internal::SpanRecord* record() const noexcept { return record_; }
 
  private:
+  /// Destroys the slot's current value (if any) and returns the slot's inline storage; null
+  /// for an empty SpanRef or an invalid slot.
+  void* ResetInline(int slot) const noexcept;
   void* GetRaw(int slot) const noexcept;
   void SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept;
   internal::SpanRecord* record_ = nullptr;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# B5 (issue 7): collector ingest throughput with 4 concurrent OTLP/gRPC exporters.
+# Usage: bench/collector/run_b5.sh BUILD_DIR [extra collector_b5_load flags, e.g. --spans 1000000]
+# Builds nothing: BUILD_DIR must hold src/collector/vllora-collector and
+# src/collector/collector_b5_load (configure with -DVLLORA_BUILD_BENCH=ON).
+# Prints b5_spans_per_s=N and b5_peak_rss_mib=M (plus b5_rows_in_db / b5_spans_sent details).
+set -euo pipefail
+build=${1:?usage: run_b5.sh BUILD_DIR [flags]}
+shift
+driver="$build/src/collector/collector_b5_load"
+collector="$build/src/collector/vllora-collector"
+for f in "$driver" "$collector"; do
+  if [ ! -x "$f" ]; then
+    echo "run_b5.sh: $f not built (cmake --build $build --target collector_b5_load vllora-collector)" >&2
+    exit 1
+  fi
+done
+exec "$driver" --collector "$collector" --exporters 4 "$@"
