@@ -26,6 +26,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "support/otlp_span_fixtures.h"
+#include "support/tls_files.h"
 #include "vllora/otlp/otlp_grpc_exporter.h"
 #include "vllora/otlp/otlp_http_exporter.h"
 
@@ -421,6 +422,55 @@ TEST_F(CollectorTest, OwnHttpExporterProtobufAndJsonGzip) {
         << exporter->last_error();
     ExpectOwnExporterRows(ReadRows(db_));  // the second export is a duplicate: still 2 rows
   }
+}
+
+// TLS on both listeners (--tls-cert/--tls-key): our exporters trusting the test CA deliver;
+// plaintext clients are refused and write nothing.
+TEST_F(CollectorTest, TlsOnBothListeners) {
+  vllora::testing::TlsFiles tls;
+  ASSERT_TRUE(tls.ok()) << "openssl could not create the test certificates";
+  StartCollector({"--tls-cert", tls.Path("server.pem"), "--tls-key", tls.Path("server.key")});
+
+  vllora::otlp::OtlpGrpcExporterOptions plain_grpc;
+  plain_grpc.endpoint = "http://" + collector_->grpc();
+  plain_grpc.max_attempts = 1;
+  plain_grpc.timeout = std::chrono::milliseconds(2000);
+  auto plain_grpc_exporter = vllora::otlp::OtlpGrpcExporter::Create(plain_grpc);
+  ASSERT_NE(plain_grpc_exporter, nullptr);
+  auto plain_batch = OwnBatch();
+  EXPECT_EQ(plain_grpc_exporter->Export(plain_batch), vllora::otel::ExportResult::kFailure);
+
+  vllora::otlp::OtlpHttpExporterOptions plain_http;
+  plain_http.endpoint = "http://" + collector_->http() + "/v1/traces";
+  plain_http.max_attempts = 1;
+  plain_http.timeout = std::chrono::milliseconds(2000);
+  auto plain_http_exporter = vllora::otlp::OtlpHttpExporter::Create(plain_http);
+  ASSERT_NE(plain_http_exporter, nullptr);
+  auto plain_http_batch = OwnBatch();
+  EXPECT_EQ(plain_http_exporter->Export(plain_http_batch), vllora::otel::ExportResult::kFailure);
+  EXPECT_TRUE(ReadRows(db_).empty());
+
+  vllora::otlp::OtlpGrpcExporterOptions grpc_options;
+  grpc_options.endpoint = "https://" + collector_->grpc();
+  grpc_options.ca_cert_path = tls.Path("ca.pem");
+  grpc_options.max_attempts = 1;
+  auto grpc_exporter = vllora::otlp::OtlpGrpcExporter::Create(grpc_options);
+  ASSERT_NE(grpc_exporter, nullptr);
+  auto batch = OwnBatch();
+  ASSERT_EQ(grpc_exporter->Export(batch), vllora::otel::ExportResult::kSuccess);
+  ExpectOwnExporterRows(ReadRows(db_));
+
+  vllora::otlp::OtlpHttpExporterOptions http_options;
+  http_options.endpoint = "https://" + collector_->http() + "/v1/traces";
+  http_options.ca_cert_path = tls.Path("ca.pem");
+  http_options.max_attempts = 1;
+  auto http_exporter = vllora::otlp::OtlpHttpExporter::Create(http_options);
+  ASSERT_NE(http_exporter, nullptr);
+  auto http_batch = OwnBatch();
+  ASSERT_EQ(http_exporter->Export(http_batch), vllora::otel::ExportResult::kSuccess)
+      << http_exporter->last_error();
+  EXPECT_EQ(http_exporter->Stats().last_http_status, 200);
+  ExpectOwnExporterRows(ReadRows(db_));  // the same spans again: still 2 rows
 }
 
 // ---------------------------------------------------------------------------------------------
