@@ -33,9 +33,10 @@ function(vllora_library module)
   set_property(GLOBAL APPEND PROPERTY VLLORA_EXPORTED_TARGETS ${target})
 endfunction()
 
-# vllora_test(<name> SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+# vllora_test(<name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT seconds]): a GoogleTest binary
+# registered with ctest (one ctest per TEST; TIMEOUT applies to each of them).
 function(vllora_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
@@ -43,7 +44,11 @@ function(vllora_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
-  gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES LABELS "${ARG_LABELS}"
+  set(_properties LABELS "${ARG_LABELS}")
+  if(ARG_TIMEOUT)
+    list(APPEND _properties TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES ${_properties}
                        DISCOVERY_TIMEOUT 60)
 endfunction()
 
