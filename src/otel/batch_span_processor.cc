@@ -36,13 +36,9 @@ uint64_t CurrentForkGeneration() noexcept {
 // Per-entry bookkeeping charged on top of the bytes of keys and string values.
 constexpr size_t kAttributeEntryOverhead = 32;
 
+// O(1): the arena holds exactly the keys and string values (see Attributes::StoredBytes).
 size_t EstimatedAttributeBytes(const Attributes& attributes) noexcept {
-  size_t bytes = 0;
-  for (const KeyValueView kv : attributes) {
-    bytes += kAttributeEntryOverhead + kv.key.size();
-    if (const auto* text = std::get_if<std::string_view>(&kv.value)) bytes += text->size();
-  }
-  return bytes;
+  return kAttributeEntryOverhead * attributes.size() + attributes.StoredBytes();
 }
 }  // namespace
 

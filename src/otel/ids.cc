@@ -54,7 +54,7 @@ bool AnyNonZero(const std::array<uint8_t, N>& bytes) noexcept {
   return acc != 0;
 }
 
-// --- per-thread xoshiro256++ -------------------------------------------------------------
+// --- per-thread wyrand ------------------------------------------------------------------
 
 // Bumped in the child after fork() so every thread-local generator reseeds instead of
 // repeating the parent's sequence.
@@ -70,8 +70,6 @@ void RegisterForkHandler() noexcept {
   (void)registered;
 }
 
-inline uint64_t Rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
 uint64_t SplitMix64(uint64_t& state) noexcept {
   uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -79,8 +77,12 @@ uint64_t SplitMix64(uint64_t& state) noexcept {
   return z ^ (z >> 31);
 }
 
-struct Xoshiro {
-  uint64_t s[4] = {0, 0, 0, 0};
+// wyrand (64-bit state, one 64x64->128 multiply per word): ids need uniqueness and a uniform
+// low half (TraceIdRatio sampling), not cryptographic strength.
+__extension__ typedef unsigned __int128 U128;
+
+struct Rng {
+  uint64_t state = 0;
   uint64_t generation = 0;
 
   void Seed() noexcept {
@@ -95,38 +97,36 @@ struct Xoshiro {
         static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
     seed ^= static_cast<uint64_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) << 1;
     seed ^= reinterpret_cast<uintptr_t>(this);  // distinct per thread (TLS address)
-    for (uint64_t& word : s) word = SplitMix64(seed);
+    state = SplitMix64(seed);
   }
 
-  uint64_t Next() noexcept {
+  // Reseeds after fork() (and on first use). Call once per id, not per word.
+  void CheckGeneration() noexcept {
     // relaxed: only needs to eventually observe the post-fork bump, which happens in the
     // single-threaded child before any other code runs.
-    uint64_t current = g_fork_generation.load(std::memory_order_relaxed);
-    if (generation != current) {
+    const uint64_t current = g_fork_generation.load(std::memory_order_relaxed);
+    if (generation != current) [[unlikely]] {
       RegisterForkHandler();
       Seed();
       generation = current;
     }
-    const uint64_t result = Rotl(s[0] + s[3], 23) + s[0];
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = Rotl(s[3], 45);
-    return result;
+  }
+
+  uint64_t Next() noexcept {
+    state += 0xA0761D6478BD642FULL;
+    const U128 product = static_cast<U128>(state) * (state ^ 0xE7037ED1A0B428DBULL);
+    return static_cast<uint64_t>(product >> 64) ^ static_cast<uint64_t>(product);
   }
 };
 
-uint64_t NextRandom() noexcept {
-  thread_local Xoshiro rng;
-  return rng.Next();
-}
+// Constant-initialised and trivially destructible: no guard on access.
+thread_local Rng t_rng;
 
 void FillRandom(uint8_t* out, size_t words) noexcept {
+  Rng& rng = t_rng;
+  rng.CheckGeneration();
   for (size_t i = 0; i < words; ++i) {
-    uint64_t r = NextRandom();
+    const uint64_t r = rng.Next();
     std::memcpy(out + 8 * i, &r, 8);
   }
 }

@@ -74,6 +74,9 @@ class Attributes {
   void Clear() noexcept;
   /// Pre-sizes for `entries` entries and `bytes` bytes of keys + string values.
   void Reserve(size_t entries, size_t bytes);
+  /// Bytes of keys and string values held (the arena in use; a value replaced in place by a
+  /// shorter one keeps its old room). O(1); used for memory estimates.
+  size_t StoredBytes() const noexcept { return bytes_used_; }
   /// Entries refused because of the count limit.
   uint32_t dropped_count() const noexcept { return dropped_; }
   /// 0 = unlimited. Applies to later Set() calls only.

@@ -65,7 +65,7 @@ class IdGenerator {
   virtual SpanId GenerateSpanId() noexcept = 0;
 };
 
-/// Random ids from a per-thread xoshiro256++ generator seeded from the OS; the per-thread state
+/// Random ids from a per-thread wyrand generator seeded from the OS; the per-thread state
 /// is reseeded in the child after fork(). Not cryptographically secure.
 /// Allocation: none per id. Blocking: the first id on each thread reads the OS entropy source.
 std::unique_ptr<IdGenerator> MakeRandomIdGenerator();

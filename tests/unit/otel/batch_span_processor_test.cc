@@ -222,7 +222,7 @@ class BspEnvTest : public BatchSpanProcessorTest {
 
 TEST_F(BspEnvTest, DefaultsWhenUnset) {
   BatchSpanProcessorOptions options = BatchSpanProcessorOptions::FromEnv();
-  EXPECT_EQ(options.max_queue_size, 2048U);
+  EXPECT_EQ(options.max_queue_size, 32768U);
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
   EXPECT_EQ(options.max_export_batch_size, 512U);
@@ -247,7 +247,7 @@ TEST_F(BspEnvTest, InvalidValuesWarnAndUseDefaults) {
   setenv("OTEL_BSP_EXPORT_TIMEOUT", "0", 1);
   setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "12abc", 1);
   BatchSpanProcessorOptions options = BatchSpanProcessorOptions::FromEnv();
-  EXPECT_EQ(options.max_queue_size, 2048U);
+  EXPECT_EQ(options.max_queue_size, 32768U);
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
   EXPECT_EQ(options.max_export_batch_size, 512U);

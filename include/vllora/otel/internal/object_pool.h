@@ -32,7 +32,7 @@ class FixedSizePool {
 
   static void* Allocate() {
     Cache& cache = tl_cache;
-    if (cache.head == nullptr && !cache.Refill()) return ::operator new(kSize);
+    if (cache.head == nullptr && !Refill(cache)) return ::operator new(kSize);
     Node* node = cache.head;
     cache.head = node->next;
     --cache.count;
@@ -42,6 +42,9 @@ class FixedSizePool {
   static void Free(void* p) noexcept {
     if (p == nullptr) return;
     Cache& cache = tl_cache;
+    // The first block a thread caches registers the thread-exit drain (see Reaper).
+    if (!cache.reaper_registered) [[unlikely]]
+      RegisterReaper(cache);
     Node* node = static_cast<Node*>(p);
     node->next = cache.head;
     cache.head = node;
@@ -66,20 +69,12 @@ class FixedSizePool {
     return *depot;
   }
 
+  // Trivially destructible and constant-initialised, so the thread_local needs no guard on the
+  // hot path; the drain at thread exit lives in Reaper, touched only when a block is cached.
   struct Cache {
     Node* head = nullptr;
     uint32_t count = 0;
-
-    bool Refill() noexcept {
-      Depot& depot = GetDepot();
-      std::lock_guard<SpinLock> guard(depot.lock);
-      if (depot.batches == nullptr) return false;
-      head = depot.batches;
-      depot.batches = head->next_batch;
-      --depot.count;
-      count = kBatch;
-      return true;
-    }
+    bool reaper_registered = false;
 
     // Moves kBatch blocks to the depot (or to the system when the depot is full).
     void Spill() noexcept {
@@ -106,15 +101,40 @@ class FixedSizePool {
       }
     }
 
-    ~Cache() {
+    // At thread exit: full batches to the depot, the rest to the system.
+    void Drain() noexcept {
       while (count >= kBatch) Spill();
       while (head != nullptr) {
         Node* next = head->next;
         ::operator delete(head);
         head = next;
       }
+      count = 0;
     }
   };
+
+  struct Reaper {
+    ~Reaper() { tl_cache.Drain(); }
+  };
+
+  static void RegisterReaper(Cache& cache) noexcept {
+    // Odr-using the thread_local constructs it (registering its destructor) once per thread.
+    static thread_local Reaper reaper;
+    (void)reaper;
+    cache.reaper_registered = true;
+  }
+
+  static bool Refill(Cache& cache) noexcept {
+    if (!cache.reaper_registered) RegisterReaper(cache);
+    Depot& depot = GetDepot();
+    std::lock_guard<SpinLock> guard(depot.lock);
+    if (depot.batches == nullptr) return false;
+    cache.head = depot.batches;
+    depot.batches = cache.head->next_batch;
+    --depot.count;
+    cache.count = kBatch;
+    return true;
+  }
 
   static inline thread_local Cache tl_cache;
 };
