@@ -145,9 +145,9 @@ class OtelLayerImpl final : public Layer {
       // the usual field.
       const bool plain = field.key.empty() || (field.key[0] != 'o' && field.key[0] != 'e');
       if (plain && count < attributes.size()) {
-        otel::AttributeValue value;
-        if (ToAttribute(field.value, value))
-          new (&attributes[count++]) otel::KeyValueView{field.key, value};
+        // Converted in place (no temporary variant); the slot is taken only if it converts.
+        otel::KeyValueView* kv = new (&attributes[count]) otel::KeyValueView{field.key, {}};
+        if (ToAttribute(field.value, kv->value)) ++count;
         continue;
       }
       if (field.key == "otel.kind" && field.value.is_string()) {
