@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -69,7 +70,8 @@ int main() {
       std::fflush(stdout);
     }
   }
-  server->Shutdown();
+  // A deadline: without one gRPC waits for the client's idle connection (~5 s).
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   std::printf("final=%llu requests=%llu\n", static_cast<unsigned long long>(service.spans()),
               static_cast<unsigned long long>(service.requests()));
   std::fflush(stdout);
