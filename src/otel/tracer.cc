@@ -34,7 +34,11 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
     const uint8_t flags = result.decision == SamplingDecision::kRecordAndSample
                               ? static_cast<uint8_t>(TraceFlags::kSampled)
                               : static_cast<uint8_t>(TraceFlags::kNone);
-    SpanContext span_context(trace_id, span_id, flags, false, std::move(result.trace_state));
+    // Empty (the usual case): no string move, which is a memcpy call for a short string.
+    SpanContext span_context =
+        result.trace_state.empty()
+            ? SpanContext(trace_id, span_id, flags, false)
+            : SpanContext(trace_id, span_id, flags, false, std::move(result.trace_state));
     if (result.decision == SamplingDecision::kDrop) {
       return std::unique_ptr<Span>(new Span(span_context));
     }

@@ -27,7 +27,8 @@ class SpanContext {
         span_id_(span_id),
         trace_flags_(trace_flags),
         is_remote_(is_remote),
-        trace_state_(std::move(trace_state)) {}
+        // The empty case skips the move: moving a short string is a libc memcpy call.
+        trace_state_(trace_state.empty() ? std::string() : std::move(trace_state)) {}
 
   const TraceId& trace_id() const noexcept { return trace_id_; }
   const SpanId& span_id() const noexcept { return span_id_; }
