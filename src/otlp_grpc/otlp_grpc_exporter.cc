@@ -264,8 +264,13 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
     const int reconnect_max_ms =
         static_cast<int>(std::clamp<int64_t>(options.max_backoff.count(), reconnect_min_ms, 30000));
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, reconnect_min_ms);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, reconnect_min_ms);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, reconnect_max_ms);
+    // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is gRPC's minimum *connect timeout* (MIN_CONNECT_TIMEOUT
+    // in grpc/doc/connection-backoff.md), not a backoff: with our short backoffs a TCP + HTTP/2
+    // (+ TLS) handshake slower than 100 ms was abandoned ("tcp handshaker shutdown") on every
+    // attempt. Give one connection as long as one export may take (1..20 s).
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                static_cast<int>(std::clamp<int64_t>(options.timeout.count(), 1000, 20000)));
     impl->channel = grpc::CreateCustomChannel(impl->target, credentials, args);
     if (!impl->channel) return fail("cannot create a gRPC channel to " + impl->target);
     impl->stub = TraceService::NewStub(impl->channel);

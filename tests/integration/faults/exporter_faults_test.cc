@@ -336,9 +336,10 @@ TEST(ExporterFaults, ReceiverRestartsMidRun) {
   ASSERT_NE(first, nullptr);
   const int port = first->port();
   OtlpGrpcExporterOptions options = GrpcOptions(first->endpoint());
-  // Retries cover the restart: up to 40 attempts 50..200 ms apart, within 15 s.
+  // Retries cover the restart (however slow the receiver is to come back, up to 15 s): attempts
+  // 50..200 ms apart; the timeout, not the attempt count, is the bound here.
   options.timeout = milliseconds(15000);
-  options.max_attempts = 40;
+  options.max_attempts = 1000;
   options.initial_backoff = milliseconds(50);
   options.max_backoff = milliseconds(200);
   constexpr size_t kQueue = 256;
