@@ -35,3 +35,18 @@ if [ "${VLLORA_SKIP_SANITIZERS:-0}" != 1 ]; then
     ASAN_OPTIONS=alloc_dealloc_mismatch=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --output-on-failure -j"$jobs" --timeout 300 -LE install)
 fi
+
+# The unit and integration tests under ThreadSanitizer (no e2e, no bench). Third-party races
+# (inside libraries built without TSan) are suppressed in tools/tsan.supp, each with its reason.
+# VLLORA_SKIP_TSAN=1 skips this stage (e.g. locally).
+if [ "${VLLORA_SKIP_TSAN:-0}" != 1 ]; then
+  tsan_build=${VLLORA_TSAN_BUILD_DIR:-$root/build-tsan-ci}
+  tsan="-fsanitize=thread -fno-omit-frame-pointer"
+  cmake -S . -B "$tsan_build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS="-O1 $tsan" -DCMAKE_EXE_LINKER_FLAGS="$tsan" \
+    -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES=ON -DVLLORA_BUILD_BENCH=OFF
+  cmake --build "$tsan_build" -j"$jobs"
+  (cd "$tsan_build" &&
+    TSAN_OPTIONS="suppressions=$root/tools/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+      ctest --output-on-failure -j"$jobs" --timeout 300 -L 'unit|integration')
+fi
