@@ -7,19 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "text/text.h"
+
 namespace vllora::collector::internal {
 
-/// Length of the well-formed UTF-8 sequence at text[i], or 0 if none starts there.
-size_t Utf8SequenceLength(std::string_view text, size_t i) noexcept;
-
-/// True when `text` is well-formed UTF-8.
-bool IsValidUtf8(std::string_view text) noexcept;
-
-/// `text` with each ill-formed byte replaced by U+FFFD.
-std::string RepairUtf8(std::string_view text);
-
-/// Appends `text` as a JSON string literal (quotes included), repairing UTF-8.
-void AppendJsonString(std::string& out, std::string_view text);
+// UTF-8 repair and JSON string literals are the shared ones (src/text/text.h).
+using text::AppendJsonString;
+using text::IsValidUtf8;
+using text::RepairUtf8;
+using text::Utf8SequenceLength;
 
 /// Appends a JSON number for `value`, or the strings "NaN", "Infinity", "-Infinity".
 void AppendJsonDouble(std::string& out, double value);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text/text.h"
+
 namespace vllora {
 
 void Value::AppendTo(std::string& out) const {
@@ -43,43 +45,7 @@ void Value::AppendTo(std::string& out) const {
   }
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
+void AppendJsonString(std::string& out, std::string_view s) { text::AppendJsonString(out, s); }
 
 std::string Value::ToString() const {
   std::string out;

@@ -9,51 +9,10 @@
 #include <variant>
 #include <vector>
 
+#include "text/text.h"
+
 namespace vllora::otlp::internal {
 namespace {
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if the byte at i does not start
-// one. Follows the well-formed byte sequences table of Unicode (no overlongs, no surrogates,
-// nothing above U+10FFFF).
-size_t Utf8SequenceLength(std::string_view text, size_t i) noexcept {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  const size_t remaining = text.size() - i;
-  const auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return k < remaining && byte(i + k) >= lo && byte(i + k) <= hi;
-  };
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (b0 == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (b0 == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (b0 == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (b0 >= 0xF1 && b0 <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (b0 == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
-bool IsValidUtf8(std::string_view text) noexcept {
-  size_t i = 0;
-  // Fast path: almost every name and value is ASCII; test 8 bytes at a time for a high bit.
-  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-  while (i + 8 <= text.size()) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    if ((word & kHighBits) != 0) break;
-    i += 8;
-  }
-  while (i < text.size()) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 template <size_t N>
 std::string IdBytes(const std::array<uint8_t, N>& bytes) {
@@ -133,45 +92,7 @@ bool SameScope(const otel::InstrumentationScope* a, const otel::InstrumentationS
 // generic JSON printer, because OTLP/JSON departs from the proto3 JSON mapping (hex ids) and
 // the walk is short for the handful of message types involved.
 
-void WriteJsonString(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default:
-        if (u < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xF]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
+void WriteJsonString(std::string_view text, std::string& out) { text::AppendJsonString(out, text); }
 
 void WriteHex(std::string_view bytes, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -405,25 +326,7 @@ void WriteResourceSpans(const otlp_trace::ResourceSpans& resource_spans, std::st
 
 }  // namespace
 
-void AssignUtf8(std::string_view text, std::string& out) {
-  if (IsValidUtf8(text)) {
-    out.assign(text.data(), text.size());
-    return;
-  }
-  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  out.clear();
-  out.reserve(text.size() + 8);
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      out.append(kReplacement);
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-}
+void AssignUtf8(std::string_view text, std::string& out) { text::AssignRepairedUtf8(out, text); }
 
 void SetAnyValue(const otel::AttributeValue& value, otlp_common::AnyValue& out) {
   std::visit(
