@@ -19,6 +19,7 @@
 
 #include "support/otlp_receiver_process.h"
 #include "support/otlp_span_fixtures.h"
+#include "support/tls_files.h"
 #include "vllora/otel/diagnostics.h"
 #include "vllora/otlp/otlp_grpc_exporter.h"
 
@@ -379,44 +380,12 @@ TEST(OtlpHttpExporterIntegration, NoReceiverFailsWithinTheTimeout) {
   EXPECT_EQ(exporter->Stats().last_http_status, 0);
 }
 
-// TLS: a self-signed CA and a server certificate for "localhost", both made with the openssl CLI.
-class TlsFiles {
- public:
-  TlsFiles() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vllora-otlp-http-tls-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    const std::string d = dir_.string();
-    const std::string commands =
-        "cd '" + d +
-        "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
-        "-subj /CN=vllora-test-ca >/dev/null 2>&1 && "
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-        "-subj /CN=localhost >/dev/null 2>&1 && "
-        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "-out server.pem -days 1 -extfile ext.cnf >/dev/null 2>&1 && "
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-        "-subj /CN=vllora-test-client >/dev/null 2>&1 && "
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "-out client.pem -days 1 >/dev/null 2>&1";
-    ok_ = std::system(commands.c_str()) == 0;
-  }
-  ~TlsFiles() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  bool ok() const { return ok_; }
-  std::string Path(const char* name) const { return (dir_ / name).string(); }
-
- private:
-  std::filesystem::path dir_;
-  bool ok_ = false;
-};
+// TLS: a throw-away CA and server/client certificates (tests/support/tls_files.h).
+using vllora::testing::TlsFiles;
 
 TEST(OtlpHttpExporterIntegration, TlsWithATestCertificateAuthority) {
   TlsFiles tls;
-  if (!tls.ok()) GTEST_SKIP() << "openssl could not create the test certificates";
+  ASSERT_TRUE(tls.ok()) << "openssl (tools/install_deps.sh) could not create the test certificates";
   OtlpReceiverProcess::Options receiver_options;
   receiver_options.tls_cert_path = tls.Path("server.pem");
   receiver_options.tls_key_path = tls.Path("server.key");
@@ -448,7 +417,7 @@ namespace {
 
 TEST(OtlpHttpExporterIntegration, MutualTlsSendsTheClientCertificate) {
   TlsFiles tls;
-  if (!tls.ok()) GTEST_SKIP() << "openssl could not create the test certificates";
+  ASSERT_TRUE(tls.ok()) << "openssl (tools/install_deps.sh) could not create the test certificates";
   OtlpReceiverProcess::Options receiver_options;
   receiver_options.tls_cert_path = tls.Path("server.pem");
   receiver_options.tls_key_path = tls.Path("server.key");
