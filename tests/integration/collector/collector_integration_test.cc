@@ -397,7 +397,6 @@ TEST_F(CollectorTest, OwnGrpcExporter) {
   StartCollector();
   vllora::otlp::OtlpGrpcExporterOptions options;
   options.endpoint = "http://" + collector_->grpc();
-  options.max_attempts = 1;
   auto exporter = vllora::otlp::OtlpGrpcExporter::Create(options);
   ASSERT_NE(exporter, nullptr);
   auto batch = OwnBatch();
@@ -414,7 +413,6 @@ TEST_F(CollectorTest, OwnHttpExporterProtobufAndJsonGzip) {
     options.endpoint = "http://" + collector_->http() + "/v1/traces";
     options.protocol = protocol;
     options.gzip = protocol == vllora::otlp::OtlpHttpProtocol::kJson;
-    options.max_attempts = 1;
     auto exporter = vllora::otlp::OtlpHttpExporter::Create(options);
     ASSERT_NE(exporter, nullptr);
     auto batch = OwnBatch();
@@ -453,7 +451,6 @@ TEST_F(CollectorTest, TlsOnBothListeners) {
   vllora::otlp::OtlpGrpcExporterOptions grpc_options;
   grpc_options.endpoint = "https://" + collector_->grpc();
   grpc_options.ca_cert_path = tls.Path("ca.pem");
-  grpc_options.max_attempts = 1;
   auto grpc_exporter = vllora::otlp::OtlpGrpcExporter::Create(grpc_options);
   ASSERT_NE(grpc_exporter, nullptr);
   auto batch = OwnBatch();
@@ -463,7 +460,6 @@ TEST_F(CollectorTest, TlsOnBothListeners) {
   vllora::otlp::OtlpHttpExporterOptions http_options;
   http_options.endpoint = "https://" + collector_->http() + "/v1/traces";
   http_options.ca_cert_path = tls.Path("ca.pem");
-  http_options.max_attempts = 1;
   auto http_exporter = vllora::otlp::OtlpHttpExporter::Create(http_options);
   ASSERT_NE(http_exporter, nullptr);
   auto http_batch = OwnBatch();
