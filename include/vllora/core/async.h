@@ -24,9 +24,11 @@
 // (internal::TaskState, internal::TaskRun) that executor adapters are built from.
 #pragma once
 
+#include <condition_variable>
 #include <coroutine>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -46,26 +48,54 @@ Awaitable<T, Rest...> Instrument(Awaitable<T, Rest...> inner, Span span) {
 
 namespace internal {
 /// The saved context of one spawned task.
+///
+/// A coroutine's next resumption can start on another thread before the handler that suspended
+/// it has returned (Asio initiates the awaited operation after the frame suspends, still inside
+/// that handler), so the context the task had at suspension is published only when that handler
+/// returns. A resumption that finds the task still running elsewhere waits for it; that tail is
+/// the few instructions that initiate an operation. A handler of the task dispatched inline on
+/// the thread that already runs it nests and keeps the context in place.
 struct TaskState {
-  std::mutex mu;  // only guards `saved` while it is swapped in or out, never while running
-  ContextSnapshot saved;
+  std::mutex mu;
+  std::condition_variable released;
+  ContextSnapshot saved;  // the task's context while no thread runs it
+  std::thread::id owner;  // the thread running the task, or none
+  int waiters = 0;        // threads waiting in TaskRun for `owner` to release
 };
 
 /// Swaps a task's context in for the lifetime of one handler invocation.
 class TaskRun {
  public:
-  explicit TaskRun(TaskState& state) noexcept : state_(state) {
+  explicit TaskRun(TaskState& state) : state_(state) {
+    const std::thread::id self = std::this_thread::get_id();
     ContextSnapshot mine;
     {
-      std::lock_guard<std::mutex> lock(state_.mu);
+      std::unique_lock<std::mutex> lock(state_.mu);
+      if (state_.owner == self) {
+        nested_ = true;  // already current on this thread
+        return;
+      }
+      if (state_.owner != std::thread::id()) {
+        ++state_.waiters;
+        state_.released.wait(lock, [&] { return state_.owner == std::thread::id(); });
+        --state_.waiters;
+      }
+      state_.owner = self;
       mine = std::move(state_.saved);
     }
     prev_ = std::move(mine).Exchange();
   }
   ~TaskRun() {
+    if (nested_) return;
     ContextSnapshot mine = std::move(prev_).Exchange();
-    std::lock_guard<std::mutex> lock(state_.mu);
-    state_.saved = std::move(mine);
+    bool notify;
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      state_.saved = std::move(mine);
+      state_.owner = std::thread::id();
+      notify = state_.waiters > 0;
+    }
+    if (notify) state_.released.notify_one();
   }
   TaskRun(const TaskRun&) = delete;
   TaskRun& operator=(const TaskRun&) = delete;
@@ -73,6 +103,7 @@ class TaskRun {
  private:
   TaskState& state_;
   ContextSnapshot prev_;
+  bool nested_ = false;
 };
 }  // namespace internal
 

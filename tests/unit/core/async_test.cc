@@ -88,6 +88,55 @@ TEST(AsyncTest, TaskContextFollowsTheTaskAcrossThreads) {
   EXPECT_EQ(layer->Filter("event").size(), 40u);
 }
 
+// Asio resumes a coroutine on another thread as soon as the awaited operation completes, which
+// can be before the handler that suspended it has returned. The resumption must see the context
+// the task had at suspension, not an empty one.
+TEST(AsyncTest, TaskContextPublishedAtReleaseIsSeenByTheNextResumption) {
+  auto layer = testing::InstallRecording();
+  internal::TaskState state;
+  Span task_span = VLLORA_INFO_SPAN("app", "task_span");
+  Span seen_by_b;
+  std::atomic<bool> b_started{false};
+  std::thread b;
+  {
+    internal::TaskRun a(state);
+    // The coroutine entered its span and suspended with it current (the guard lives in the
+    // frame); model that by installing the span for the rest of this handler.
+    ContextSnapshot with_span = ContextSnapshot::CaptureWith(task_span);
+    (void)std::move(with_span).Exchange();
+    b = std::thread([&] {
+      b_started = true;
+      internal::TaskRun run(state);
+      seen_by_b = Span::Current();
+    });
+    while (!b_started) std::this_thread::yield();
+    std::this_thread::sleep_for(20ms);  // `b` must still be waiting: `a` has not returned
+    EXPECT_TRUE(seen_by_b.IsDisabled());
+  }
+  b.join();
+  EXPECT_TRUE(seen_by_b == task_span);
+  EXPECT_TRUE(Span::Current().IsDisabled());  // `a` restored this thread's own context
+}
+
+TEST(AsyncTest, HandlerOfTheSameTaskDispatchedInlineKeepsTheTaskContext) {
+  auto layer = testing::InstallRecording();
+  internal::TaskState state;
+  Span task_span = VLLORA_INFO_SPAN("app", "task_span");
+  state.saved = ContextSnapshot::CaptureWith(task_span);
+  {
+    internal::TaskRun outer(state);
+    EXPECT_TRUE(Span::Current() == task_span);
+    {
+      internal::TaskRun inner(state);  // same task, same thread: nests
+      EXPECT_TRUE(Span::Current() == task_span);
+    }
+    EXPECT_TRUE(Span::Current() == task_span);
+  }
+  EXPECT_TRUE(Span::Current().IsDisabled());
+  internal::TaskRun again(state);
+  EXPECT_TRUE(Span::Current() == task_span);
+}
+
 TEST(AsyncTest, TaskStartsInTheContextCurrentAtSpawn) {
   auto layer = testing::InstallRecording();
   asio::io_context io;
