@@ -24,8 +24,9 @@ FieldSpan ToFieldSpan(std::initializer_list<Field> fields) noexcept {
   return FieldSpan(fields.begin(), fields.size());
 }
 
+// The callers asked SpanMayBeWanted() first, so kSometimes is not checked again here.
 Span MakeSpan(Callsite& cs, std::initializer_list<Field> fields, SpanNode* parent) noexcept {
-  Subscriber* subscriber = SubscriberFor(cs);
+  Subscriber* subscriber = g_subscriber.load(std::memory_order_acquire);
   if (subscriber == nullptr) return Span();
   // A parent from a previous subscriber cannot be a parent in this one.
   if (parent != nullptr && parent->owner != subscriber) parent = nullptr;
@@ -44,6 +45,21 @@ SpanNode* ExchangeCurrent(SpanNode* node) noexcept {
 void SpanNode::Release() noexcept {
   // acq_rel: the closing thread must see every write made through other references.
   if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) owner->CloseSpan(this);
+}
+
+namespace {
+bool SpanWantedUnder(Callsite& cs, SpanNode* parent) noexcept {
+  Subscriber* subscriber = g_subscriber.load(std::memory_order_acquire);
+  if (subscriber == nullptr) return false;
+  if (parent != nullptr && parent->owner != subscriber) parent = nullptr;
+  return subscriber->SpanEnabled(cs, parent);
+}
+}  // namespace
+
+bool SpanWanted(Callsite& cs, ContextualParent) noexcept { return SpanWantedUnder(cs, tl_current); }
+bool SpanWanted(Callsite& cs, RootParent) noexcept { return SpanWantedUnder(cs, nullptr); }
+bool SpanWanted(Callsite& cs, const Span& parent) noexcept {
+  return SpanWantedUnder(cs, parent.node());
 }
 
 Span NewSpan(Callsite& cs, std::initializer_list<Field> fields, ContextualParent) noexcept {
@@ -105,8 +121,12 @@ Span StartSpanImpl(Level level, std::string_view target, std::string_view name,
                    std::initializer_list<Field> fields, const Span* parent) noexcept {
   Callsite& cs = internal::InternCallsite(level, target, name, CallsiteKind::kSpan);
   if (!CallsiteMayBeEnabled(cs)) return Span();
-  return parent != nullptr ? internal::NewSpan(cs, fields, *parent)
-                           : internal::NewSpan(cs, fields, internal::ContextualParent{});
+  if (parent != nullptr) {
+    if (!SpanMayBeWanted(cs, *parent)) return Span();
+    return internal::NewSpan(cs, fields, *parent);
+  }
+  if (!SpanMayBeWanted(cs, internal::ContextualParent{})) return Span();
+  return internal::NewSpan(cs, fields, internal::ContextualParent{});
 }
 
 void EmitEventImpl(Level level, std::string_view target, std::string_view message,

@@ -15,6 +15,11 @@ struct Context::Node {
 namespace {
 
 thread_local Context t_current;
+// The span context of t_current's node (null: none), kept in step with t_current. A trivial
+// constinit thread_local: read without the TLS init guard t_current's destructor needs.
+constinit thread_local const SpanContext* t_current_span = nullptr;
+
+const SpanContext kInvalidSpanContext;
 
 const std::vector<Baggage::Entry>& EmptyEntries() noexcept {
   static const std::vector<Baggage::Entry> empty;
@@ -106,8 +111,12 @@ const Baggage& Context::baggage() const noexcept {
 }
 
 const SpanContext& Context::span_context() const noexcept {
-  static const SpanContext invalid;
-  return node_ ? node_->span_context : invalid;
+  return node_ ? node_->span_context : kInvalidSpanContext;
+}
+
+const SpanContext& Context::CurrentSpanContext() noexcept {
+  const SpanContext* span = t_current_span;
+  return span != nullptr ? *span : kInvalidSpanContext;
 }
 
 Context::Token Context::Attach() const noexcept {
@@ -118,6 +127,7 @@ Context::Token Context::Attach() const noexcept {
 Context Context::Swap(Context next) noexcept {
   Context previous = std::move(t_current);
   t_current = std::move(next);
+  t_current_span = t_current.node_ ? &t_current.node_->span_context : nullptr;
   return previous;
 }
 
@@ -149,6 +159,7 @@ void Context::Token::Restore() noexcept {
                    "context saved at Attach()");
   }
   t_current = std::move(previous_);
+  t_current_span = t_current.node_ ? &t_current.node_->span_context : nullptr;
 }
 
 }  // namespace vllora::otel

@@ -42,18 +42,6 @@ std::string ToHexString(const std::array<uint8_t, N>& bytes) {
   return out;
 }
 
-template <size_t N>
-bool AnyNonZero(const std::array<uint8_t, N>& bytes) noexcept {
-  static_assert(N % 8 == 0);
-  uint64_t acc = 0;
-  for (size_t i = 0; i < N; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, bytes.data() + i, 8);
-    acc |= word;
-  }
-  return acc != 0;
-}
-
 // --- per-thread wyrand ------------------------------------------------------------------
 
 // Bumped in the child after fork() so every thread-local generator reseeds instead of
@@ -165,7 +153,6 @@ class UuidIdGenerator final : public IdGenerator {
 
 }  // namespace
 
-bool TraceId::IsValid() const noexcept { return AnyNonZero(bytes); }
 std::string TraceId::ToHex() const { return ToHexString(bytes); }
 std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
   TraceId id;
@@ -173,7 +160,6 @@ std::optional<TraceId> TraceId::FromHex(std::string_view hex) noexcept {
   return id;
 }
 
-bool SpanId::IsValid() const noexcept { return AnyNonZero(bytes); }
 std::string SpanId::ToHex() const { return ToHexString(bytes); }
 std::optional<SpanId> SpanId::FromHex(std::string_view hex) noexcept {
   SpanId id;

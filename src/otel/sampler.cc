@@ -24,6 +24,9 @@ class AlwaysOnSampler final : public Sampler {
                               SpanKind) noexcept override {
     return Decide(true, parent);
   }
+  std::optional<SamplingDecision> FixedDecision(const SpanContext&) const noexcept override {
+    return SamplingDecision::kRecordAndSample;
+  }
   std::string Description() const override { return "AlwaysOnSampler"; }
 };
 
@@ -32,6 +35,9 @@ class AlwaysOffSampler final : public Sampler {
   SamplingResult ShouldSample(const SpanContext& parent, const TraceId&, std::string_view,
                               SpanKind) noexcept override {
     return Decide(false, parent);
+  }
+  std::optional<SamplingDecision> FixedDecision(const SpanContext&) const noexcept override {
+    return SamplingDecision::kDrop;
   }
   std::string Description() const override { return "AlwaysOffSampler"; }
 };
@@ -56,6 +62,12 @@ class TraceIdRatioSampler final : public Sampler {
     return Decide((value & 0x7FFFFFFFFFFFFFFFULL) < bound_, parent);
   }
 
+  std::optional<SamplingDecision> FixedDecision(const SpanContext&) const noexcept override {
+    if (bound_ == 0) return SamplingDecision::kDrop;
+    if (bound_ == kAll) return SamplingDecision::kRecordAndSample;
+    return std::nullopt;  // depends on the trace id
+  }
+
   std::string Description() const override {
     char buffer[64];
     std::snprintf(buffer, sizeof(buffer), "TraceIdRatioBased{%.6f}", ratio_);
@@ -78,6 +90,10 @@ class ParentBasedSampler final : public Sampler {
                               std::string_view name, SpanKind kind) noexcept override {
     if (!parent.IsValid()) return root_->ShouldSample(parent, trace_id, name, kind);
     return Decide(parent.IsSampled(), parent);
+  }
+  std::optional<SamplingDecision> FixedDecision(const SpanContext& parent) const noexcept override {
+    if (!parent.IsValid()) return root_->FixedDecision(parent);
+    return parent.IsSampled() ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop;
   }
 
   std::string Description() const override {

@@ -87,4 +87,13 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
   }
 }
 
+std::optional<SamplingDecision> Tracer::FixedSamplingDecision(
+    const SpanContext* parent) const noexcept {
+  const internal::ProviderState& state = *state_;
+  // acquire: as in StartSpan.
+  if (state.shut_down.load(std::memory_order_acquire)) return SamplingDecision::kDrop;
+  const SpanContext& p = parent != nullptr ? *parent : Context::CurrentSpanContext();
+  return state.sampler->FixedDecision(p);
+}
+
 }  // namespace vllora::otel

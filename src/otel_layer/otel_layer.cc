@@ -119,6 +119,27 @@ class OtelLayerImpl final : public Layer {
   OtelLayerImpl(std::shared_ptr<otel::Tracer> tracer, OtelLayerOptions options)
       : tracer_(std::move(tracer)), options_(options) {}
 
+  Interest SpanInterest(const Metadata& /*metadata*/) noexcept override {
+    if (tracer_ == nullptr || !options_.skip_spans_the_sampler_drops) return Interest::kAlways;
+    const otel::SpanContext no_parent;
+    const auto root = tracer_->FixedSamplingDecision(&no_parent);
+    return root == otel::SamplingDecision::kDrop ? Interest::kSometimes : Interest::kAlways;
+  }
+
+  bool WantsSpan(const Metadata& /*metadata*/, SpanRef parent) noexcept override {
+    // A root: SpanInterest() answered kSometimes only because the sampler drops every root.
+    if (!parent && !otel::Context::CurrentSpanContext().IsValid()) return false;
+    return WantsSpanWithParent(parent);
+  }
+
+  // The parent StartSpan would get: the nearest bridged facade span, else the current Context.
+  [[gnu::noinline]] bool WantsSpanWithParent(SpanRef parent) const noexcept {
+    const OtelSpanExt* bridged = NearestBridged(parent);
+    const auto decision =
+        tracer_->FixedSamplingDecision(bridged != nullptr ? &bridged->span->context() : nullptr);
+    return decision != otel::SamplingDecision::kDrop;
+  }
+
   void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
     if (tracer_ == nullptr || span.Get<OtelSpanExt>() != nullptr) return;  // already bridged
     otel::SpanContext parent_context;

@@ -172,7 +172,27 @@ Interest Registry::RegisterCallsite(Callsite& cs) noexcept {
   }
   // Relaxed: published together with the interest byte, which is stored with release after us.
   cs.subscriber_cache.store(mask, std::memory_order_relaxed);
-  return mask != 0 ? Interest::kAlways : Interest::kNever;
+  if (mask == 0) return Interest::kNever;
+  if (cs.metadata.kind != CallsiteKind::kSpan) return Interest::kAlways;
+  bool all_sometimes = true;
+  ForEachLayer(mask, [&](size_t i) {
+    if (layers_[i].layer->SpanInterest(cs.metadata) != Interest::kSometimes) all_sometimes = false;
+  });
+  return all_sometimes ? Interest::kSometimes : Interest::kAlways;
+}
+
+bool Registry::SpanEnabled(const Callsite& cs, internal::SpanNode* parent) noexcept {
+  const uint64_t mask = cs.subscriber_cache.load(std::memory_order_relaxed);
+  const SpanRef parent_ref(parent != nullptr ? AsRecord(parent) : nullptr);
+  if (mask != 0 && (mask & (mask - 1)) == 0) {  // one layer (the usual case): a tail call
+    return layers_[static_cast<size_t>(std::countr_zero(mask))].layer->WantsSpan(cs.metadata,
+                                                                                 parent_ref);
+  }
+  for (uint64_t m = mask; m != 0; m &= m - 1) {
+    const auto i = static_cast<size_t>(std::countr_zero(m));
+    if (layers_[i].layer->WantsSpan(cs.metadata, parent_ref)) return true;
+  }
+  return false;
 }
 
 internal::SpanNode* Registry::NewSpan(const Callsite& cs, FieldSpan fields,

@@ -83,7 +83,13 @@ class EventBuilder {
     } else {                                                                                  \
       VLLORA_INTERNAL_CALLSITE(lvl, tgt, nm, ::vllora::CallsiteKind::kSpan);                  \
       if (!::vllora::CallsiteMayBeEnabled(vllora_internal_callsite)) return ::vllora::Span(); \
-      return ::vllora::internal::NewSpan(vllora_internal_callsite, {__VA_ARGS__}, parent);    \
+      const auto& vllora_internal_parent = (parent);                                          \
+      if (!::vllora::internal::SpanMayBeWanted(vllora_internal_callsite,                      \
+                                               vllora_internal_parent)) {                     \
+        return ::vllora::Span();                                                              \
+      }                                                                                       \
+      return ::vllora::internal::NewSpan(vllora_internal_callsite, {__VA_ARGS__},             \
+                                         vllora_internal_parent);                             \
     }                                                                                         \
   }())
 

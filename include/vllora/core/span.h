@@ -133,7 +133,22 @@ void EmitEventImpl(Level level, std::string_view target, std::string_view messag
                    std::initializer_list<Field> fields) noexcept;
 struct ContextualParent {};
 struct RootParent {};
-/// Slow path of the span macros, after the callsite check passed.
+/// For a callsite whose interest is kSometimes: asks the subscriber whether it wants a span
+/// under this parent, before the span's fields are evaluated. Out of line (the rare path).
+bool SpanWanted(Callsite& cs, ContextualParent) noexcept;
+bool SpanWanted(Callsite& cs, RootParent) noexcept;
+bool SpanWanted(Callsite& cs, const Span& parent) noexcept;
+/// True when the callsite passed the cached check and, if its interest is kSometimes, the
+/// subscriber wants a span under `parent`.
+template <class Parent>
+inline bool SpanMayBeWanted(Callsite& cs, const Parent& parent) noexcept {
+  if (cs.interest.load(std::memory_order_relaxed) == static_cast<uint8_t>(Interest::kSometimes))
+      [[unlikely]] {
+    return SpanWanted(cs, parent);
+  }
+  return true;
+}
+/// Slow path of the span macros, after SpanMayBeWanted() said yes.
 Span NewSpan(Callsite& cs, std::initializer_list<Field> fields, ContextualParent) noexcept;
 Span NewSpan(Callsite& cs, std::initializer_list<Field> fields, RootParent) noexcept;
 Span NewSpan(Callsite& cs, std::initializer_list<Field> fields, const Span& parent) noexcept;

@@ -50,6 +50,13 @@ class Subscriber {
     (void)cs;
     return true;
   }
+  /// Asked before every span of a callsite whose interest is kSometimes, before the span's
+  /// fields are evaluated; `parent` is the span it would get (null: none, or not this
+  /// subscriber's). False: no span is made, the caller gets a disabled Span.
+  virtual bool SpanEnabled(const Callsite& cs, internal::SpanNode* parent) noexcept {
+    (void)parent;
+    return Enabled(cs);
+  }
   /// Creates a span with its initial fields under `parent` (null: a root span). Returns a node
   /// holding one reference, or null when the subscriber declines.
   virtual internal::SpanNode* NewSpan(const Callsite& cs, FieldSpan fields,

@@ -72,6 +72,9 @@ class Context {
   const Baggage& baggage() const noexcept;
   /// The active span context (invalid if none).
   const SpanContext& span_context() const noexcept;
+  /// The active span of this thread's current context (invalid if none), without copying the
+  /// context: Current().span_context() for hot paths. Valid until the current context changes.
+  static const SpanContext& CurrentSpanContext() noexcept;
   /// True for a context with neither span nor baggage.
   bool IsEmpty() const noexcept { return node_ == nullptr; }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,13 @@ struct TraceId {
   std::array<uint8_t, 16> bytes{};
 
   /// True unless all bytes are zero.
-  bool IsValid() const noexcept;
+  bool IsValid() const noexcept {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    std::memcpy(&hi, bytes.data(), 8);
+    std::memcpy(&lo, bytes.data() + 8, 8);
+    return (hi | lo) != 0;
+  }
   /// 32 lower-case hex characters.
   std::string ToHex() const;
   /// Parses exactly 32 hex characters (either case). Returns nullopt on any other input.
@@ -34,7 +41,11 @@ struct SpanId {
   std::array<uint8_t, 8> bytes{};
 
   /// True unless all bytes are zero.
-  bool IsValid() const noexcept;
+  bool IsValid() const noexcept {
+    uint64_t word = 0;
+    std::memcpy(&word, bytes.data(), 8);
+    return word != 0;
+  }
   /// 16 lower-case hex characters.
   std::string ToHex() const;
   /// Parses exactly 16 hex characters (either case). Returns nullopt on any other input.

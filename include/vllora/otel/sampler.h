@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,13 @@ class Sampler {
   /// returned tracestate (samplers here copy the parent's tracestate).
   virtual SamplingResult ShouldSample(const SpanContext& parent, const TraceId& trace_id,
                                       std::string_view name, SpanKind kind) noexcept = 0;
+  /// The decision ShouldSample() makes for every span under `parent` (invalid: a new root) when
+  /// it depends on nothing else — not the trace id, name or kind; nullopt otherwise (the
+  /// default). Instrumentation uses it to skip building spans that would be dropped.
+  virtual std::optional<SamplingDecision> FixedDecision(const SpanContext& parent) const noexcept {
+    (void)parent;
+    return std::nullopt;
+  }
   /// E.g. "ParentBased{root:AlwaysOnSampler,...}".
   virtual std::string Description() const = 0;
 };

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
 #include "vllora/otel/attributes.h"
 #include "vllora/otel/context.h"
+#include "vllora/otel/sampler.h"
 #include "vllora/otel/span.h"
 #include "vllora/otel/span_context.h"
 #include "vllora/otel/span_data.h"
@@ -56,6 +58,12 @@ class Tracer {
   /// Blocking: never, unless a processor's OnStart blocks.
   std::unique_ptr<Span> StartSpan(std::string_view name,
                                   const StartSpanOptions& options = {}) noexcept;
+
+  /// What StartSpan() would decide for any span under `parent` (null: the active span of the
+  /// current Context, as StartSpan() picks it), when the sampler's decision depends on nothing
+  /// else; nullopt when it does. After Shutdown(): kDrop. Cheap: no allocation, no lock.
+  std::optional<SamplingDecision> FixedSamplingDecision(
+      const SpanContext* parent = nullptr) const noexcept;
 
   /// The scope (name, version) spans from this tracer carry.
   const InstrumentationScope& scope() const noexcept { return *scope_; }

@@ -33,6 +33,14 @@ struct OtelLayerOptions {
   bool with_location = false;
   /// Turns events inside bridged spans into span events.
   bool with_events = true;
+  /// When the tracer's sampler drops every new root by a fixed rule (AlwaysOff,
+  /// ParentBased(AlwaysOff), TraceIdRatio(0)), ask it before each span of this layer's
+  /// callsites, before the span's fields are evaluated: a span it would drop is not made at all
+  /// (the macro returns a disabled Span, ~50 instructions instead of ~1,000). Differs from the
+  /// OTel API only in that no non-recording span exists for it: inside it, the current span
+  /// and the propagated context are those of its parent. Ignored when another layer (e.g. fmt)
+  /// also wants the callsite.
+  bool skip_spans_the_sampler_drops = true;
 };
 
 /// A layer that bridges every span it sees to `tracer`. Thread-safety: safe from any thread.

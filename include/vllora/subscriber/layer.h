@@ -111,6 +111,22 @@ struct EventData {
 class Layer {
  public:
   virtual ~Layer() = default;
+  /// How this layer wants the spans of a callsite its filter admits: Interest::kAlways (the
+  /// default: every one) or Interest::kSometimes (ask WantsSpan() for each one). Asked when the
+  /// callsite registers and after RebuildInterest(). Only when every layer that admits a
+  /// callsite answers kSometimes does the registry ask before each span.
+  virtual Interest SpanInterest(const Metadata& metadata) noexcept {
+    (void)metadata;
+    return Interest::kAlways;
+  }
+  /// For kSometimes callsites, before the span's fields are evaluated: does this layer want a
+  /// new span under `parent` (empty: a root)? When no layer does, no span is made and the macro
+  /// returns a disabled Span. Must be cheap: it runs on every use of the callsite.
+  virtual bool WantsSpan(const Metadata& metadata, SpanRef parent) noexcept {
+    (void)metadata;
+    (void)parent;
+    return true;
+  }
   virtual void OnNewSpan(SpanRef span, FieldSpan fields) noexcept {
     (void)span;
     (void)fields;

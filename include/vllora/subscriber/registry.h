@@ -47,6 +47,7 @@ class Registry final : public Subscriber {
   uint64_t LiveSpans() const noexcept;
 
   Interest RegisterCallsite(Callsite& cs) noexcept override;
+  bool SpanEnabled(const Callsite& cs, internal::SpanNode* parent) noexcept override;
   internal::SpanNode* NewSpan(const Callsite& cs, FieldSpan fields,
                               internal::SpanNode* parent) noexcept override;
   void Record(internal::SpanNode* span, FieldSpan fields) noexcept override;
