@@ -1,15 +1,18 @@
 #include "vllora/otlp/otlp_encoding.h"
 
 #include "otlp/otlp_recordable.h"
+#include "otlp/otlp_wire.h"
 
 namespace vllora::otlp {
 
 std::string EncodeOtlpProtobuf(std::span<const std::unique_ptr<otel::SpanData>> batch) {
-  internal::otlp_collector::ExportTraceServiceRequest request;
-  internal::AppendToRequest(batch, request);
   std::string out;
-  request.SerializeToString(&out);
+  internal::EncodeExportRequest(batch, out);
   return out;
+}
+
+void EncodeOtlpProtobuf(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out) {
+  internal::EncodeExportRequest(batch, out);
 }
 
 std::string EncodeOtlpJson(std::span<const std::unique_ptr<otel::SpanData>> batch) {

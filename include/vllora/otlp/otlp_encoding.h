@@ -27,9 +27,17 @@ namespace vllora::otlp {
 
 /// Encodes `batch` as a serialized OTLP `ExportTraceServiceRequest` (application/x-protobuf).
 /// Null entries are skipped.
-/// Thread-safety: reentrant; reads `batch` only. Allocation: the request and the returned string.
+/// The bytes are written directly from the SpanData (no intermediate protobuf messages) and are
+/// the canonical serialization (fields in field-number order, minimal varints).
+/// Thread-safety: reentrant; reads `batch` only. Allocation: the returned string.
 /// Errors: std::bad_alloc propagates.
 std::string EncodeOtlpProtobuf(std::span<const std::unique_ptr<otel::SpanData>> batch);
+
+/// As above, replacing the contents of `out`: reuse one string across batches to encode
+/// without allocating once it has grown to the largest batch.
+/// Thread-safety: reentrant; reads `batch` only. Allocation: grows `out` only.
+/// Errors: std::bad_alloc propagates.
+void EncodeOtlpProtobuf(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out);
 
 /// Encodes `batch` as OTLP/JSON (application/json): lowerCamelCase field names, trace and span
 /// ids as lower-case hex, enums as integers, 64-bit integers as decimal strings, fields with

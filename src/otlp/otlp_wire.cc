@@ -1,0 +1,336 @@
+#include "otlp/otlp_wire.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "otlp/otlp_recordable.h"
+#include "text/text.h"
+
+namespace vllora::otlp::internal {
+namespace {
+
+// Protobuf wire types.
+constexpr uint32_t kVarint = 0;
+constexpr uint32_t kFixed64 = 1;
+constexpr uint32_t kLengthDelimited = 2;
+constexpr uint32_t kFixed32 = 5;
+
+constexpr size_t VarintSize(uint64_t value) noexcept {
+  size_t n = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Appends to a std::string through a raw cursor. The string is kept at its full capacity while
+// writing (so appends are pointer bumps after one Ensure) and cut to the written length by
+// Finish(). Nested messages are written length-first: Begin() reserves a guess of the length's
+// varint size, End() writes the real length and, when the guess was wrong, moves the body
+// (rare: the guesses cover the usual sizes), so the output stays canonical.
+class WireWriter {
+ public:
+  explicit WireWriter(std::string& out) : out_(out) {
+    out_.clear();
+    out_.resize(std::max<size_t>(out_.capacity(), 4096));
+    base_ = out_.data();
+    cur_ = base_;
+    end_ = base_ + out_.size();
+  }
+  WireWriter(const WireWriter&) = delete;
+  WireWriter& operator=(const WireWriter&) = delete;
+
+  void Finish() { out_.resize(static_cast<size_t>(cur_ - base_)); }
+
+  void Ensure(size_t n) {
+    if (static_cast<size_t>(end_ - cur_) >= n) return;
+    const size_t used = static_cast<size_t>(cur_ - base_);
+    out_.resize(std::max(out_.size() * 2, used + n));
+    base_ = out_.data();
+    cur_ = base_ + used;
+    end_ = base_ + out_.size();
+  }
+
+  // The caller has Ensure()d room for 10 bytes.
+  void RawVarint(uint64_t value) noexcept {
+    while (value >= 0x80) {
+      *cur_++ = static_cast<char>(static_cast<uint8_t>(value) | 0x80);
+      value >>= 7;
+    }
+    *cur_++ = static_cast<char>(value);
+  }
+
+  void Tag(uint32_t field, uint32_t wire_type) {
+    Ensure(10);
+    RawVarint((uint64_t{field} << 3) | wire_type);
+  }
+
+  void Varint(uint32_t field, uint64_t value) {
+    Ensure(20);
+    RawVarint((uint64_t{field} << 3) | kVarint);
+    RawVarint(value);
+  }
+  void VarintIfNonZero(uint32_t field, uint64_t value) {
+    if (value != 0) Varint(field, value);
+  }
+
+  void Fixed64(uint32_t field, uint64_t value) {
+    Ensure(18);
+    RawVarint((uint64_t{field} << 3) | kFixed64);
+    for (int i = 0; i < 8; ++i) *cur_++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+  }
+  void Fixed64IfNonZero(uint32_t field, uint64_t value) {
+    if (value != 0) Fixed64(field, value);
+  }
+
+  void Fixed32IfNonZero(uint32_t field, uint32_t value) {
+    if (value == 0) return;
+    Ensure(14);
+    RawVarint((uint64_t{field} << 3) | kFixed32);
+    for (int i = 0; i < 4; ++i) *cur_++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+  }
+
+  void Bytes(uint32_t field, const void* data, size_t size) {
+    Ensure(20 + size);
+    RawVarint((uint64_t{field} << 3) | kLengthDelimited);
+    RawVarint(size);
+    if (size != 0) std::memcpy(cur_, data, size);
+    cur_ += size;
+  }
+
+  // A proto3 `string`: well-formed UTF-8 is copied, otherwise each bad byte becomes U+FFFD.
+  void String(uint32_t field, std::string_view text) {
+    if (text::IsValidUtf8(text)) {
+      Bytes(field, text.data(), text.size());
+    } else {
+      text::AssignRepairedUtf8(scratch_, text);
+      Bytes(field, scratch_.data(), scratch_.size());
+    }
+  }
+  // Proto3 omits empty strings (the repair of a non-empty string is never empty).
+  void StringIfNonEmpty(uint32_t field, std::string_view text) {
+    if (!text.empty()) String(field, text);
+  }
+
+  // Starts an embedded message; returns what End() needs. `guess` = expected length varint size.
+  size_t Begin(uint32_t field, size_t guess) {
+    Tag(field, kLengthDelimited);
+    Ensure(guess);
+    const size_t at = static_cast<size_t>(cur_ - base_);
+    cur_ += guess;
+    return at * 8 + guess;
+  }
+
+  void End(size_t token) {
+    const size_t at = token / 8;
+    const size_t guess = token % 8;
+    const size_t body_at = at + guess;
+    const size_t body_size = static_cast<size_t>(cur_ - base_) - body_at;
+    const size_t need = VarintSize(body_size);
+    if (need != guess) {
+      if (need > guess) Ensure(need - guess);
+      std::memmove(base_ + at + need, base_ + body_at, body_size);
+      cur_ = base_ + at + need + body_size;
+    }
+    char* saved = cur_;
+    cur_ = base_ + at;
+    RawVarint(body_size);
+    cur_ = saved;
+  }
+
+ private:
+  std::string& out_;
+  std::string scratch_;
+  char* base_ = nullptr;
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
+};
+
+// Varint-size guesses for embedded messages (a wrong guess costs one memmove, nothing else).
+constexpr size_t kSmall = 1;   // < 128 bytes: KeyValue, AnyValue, Status, InstrumentationScope
+constexpr size_t kMedium = 2;  // < 16 KiB: Span, Event, Link, Resource
+constexpr size_t kLarge = 3;   // < 2 MiB: ResourceSpans, ScopeSpans
+
+void WriteAnyValue(WireWriter& w, const otel::AttributeValue& value) {
+  // AnyValue's fields are a oneof: the set member is written even when it is the default.
+  std::visit(
+      [&w](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          w.Varint(2, v ? 1 : 0);
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          w.Varint(3, static_cast<uint64_t>(v));  // two's complement, as protobuf's int64
+        } else if constexpr (std::is_same_v<T, uint64_t>) {
+          if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            w.Varint(3, v);
+          } else {
+            char buffer[24];
+            const auto result = std::to_chars(buffer, buffer + sizeof(buffer), v);
+            w.Bytes(1, buffer, static_cast<size_t>(result.ptr - buffer));
+          }
+        } else if constexpr (std::is_same_v<T, double>) {
+          uint64_t bits = 0;
+          static_assert(sizeof bits == sizeof v);
+          std::memcpy(&bits, &v, sizeof bits);
+          w.Fixed64(4, bits);
+        } else {
+          w.String(1, v);
+        }
+      },
+      value);
+}
+
+void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attributes) {
+  for (const otel::KeyValueView kv : attributes) {
+    const size_t entry = w.Begin(field, kSmall);
+    w.StringIfNonEmpty(1, kv.key);
+    const size_t value = w.Begin(2, kSmall);
+    WriteAnyValue(w, kv.value);
+    w.End(value);
+    w.End(entry);
+  }
+}
+
+template <size_t N>
+bool AllZero(const std::array<uint8_t, N>& bytes) noexcept {
+  for (uint8_t b : bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+uint32_t FlagsFor(uint8_t trace_flags, bool is_remote) noexcept {
+  return uint32_t{trace_flags} | kSpanFlagsHasIsRemote | (is_remote ? kSpanFlagsIsRemote : 0U);
+}
+
+// Span fields in field-number order (flags = 16 last), as protobuf serializes them.
+void WriteSpan(WireWriter& w, const otel::SpanData& data) {
+  const size_t span = w.Begin(2, kMedium);
+  w.Bytes(1, data.trace_id.bytes.data(), data.trace_id.bytes.size());
+  w.Bytes(2, data.span_id.bytes.data(), data.span_id.bytes.size());
+  w.StringIfNonEmpty(3, data.trace_state);
+  if (!AllZero(data.parent_span_id.bytes)) {
+    w.Bytes(4, data.parent_span_id.bytes.data(), data.parent_span_id.bytes.size());
+  }
+  w.StringIfNonEmpty(5, data.name);
+  w.VarintIfNonZero(6, static_cast<uint64_t>(data.kind));
+  w.Fixed64IfNonZero(7, data.start_time_unix_nano);
+  w.Fixed64IfNonZero(8, data.end_time_unix_nano);
+  WriteAttributes(w, 9, data.attributes);
+  w.VarintIfNonZero(10, data.attributes.dropped_count());
+  for (const otel::Event& event : data.events) {
+    const size_t e = w.Begin(11, kMedium);
+    w.Fixed64IfNonZero(1, event.time_unix_nano);
+    w.StringIfNonEmpty(2, event.name);
+    WriteAttributes(w, 3, event.attributes);
+    w.VarintIfNonZero(4, event.attributes.dropped_count());
+    w.End(e);
+  }
+  w.VarintIfNonZero(12, data.dropped_events_count);
+  for (const otel::Link& link : data.links) {
+    const size_t l = w.Begin(13, kMedium);
+    const auto& trace_id = link.context.trace_id().bytes;
+    const auto& span_id = link.context.span_id().bytes;
+    w.Bytes(1, trace_id.data(), trace_id.size());
+    w.Bytes(2, span_id.data(), span_id.size());
+    w.StringIfNonEmpty(3, link.context.trace_state());
+    WriteAttributes(w, 4, link.attributes);
+    w.VarintIfNonZero(5, link.attributes.dropped_count());
+    w.Fixed32IfNonZero(6, FlagsFor(link.context.trace_flags(), link.context.IsRemote()));
+    w.End(l);
+  }
+  w.VarintIfNonZero(14, data.dropped_links_count);
+  if (data.status_code != otel::StatusCode::kUnset || !data.status_message.empty()) {
+    const size_t status = w.Begin(15, kSmall);
+    w.StringIfNonEmpty(2, data.status_message);
+    w.VarintIfNonZero(3, static_cast<uint64_t>(data.status_code));
+    w.End(status);
+  }
+  w.Fixed32IfNonZero(16, FlagsFor(data.trace_flags, data.parent_is_remote));
+  w.End(span);
+}
+
+bool SameScope(const otel::InstrumentationScope* a, const otel::InstrumentationScope* b) noexcept {
+  if (a == b) return true;
+  if (a == nullptr || b == nullptr) return false;
+  return a->name == b->name && a->version == b->version && a->schema_url == b->schema_url;
+}
+
+struct ScopeGroup {
+  const otel::InstrumentationScope* scope;
+  std::vector<const otel::SpanData*> spans;
+};
+struct ResourceGroup {
+  const otel::Resource* resource;
+  std::vector<ScopeGroup> scopes;
+};
+
+}  // namespace
+
+void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out) {
+  // Group first (the wire format needs each ResourceSpans / ScopeSpans contiguous). Linear
+  // search: a batch almost always has one resource and a few scopes.
+  std::vector<ResourceGroup> groups;
+  for (const std::unique_ptr<otel::SpanData>& data : batch) {
+    if (!data) continue;
+    const otel::Resource* resource = data->resource.get();
+    ResourceGroup* group = nullptr;
+    for (ResourceGroup& g : groups) {
+      if (g.resource == resource) {
+        group = &g;
+        break;
+      }
+    }
+    if (group == nullptr) group = &groups.emplace_back(ResourceGroup{resource, {}});
+    const otel::InstrumentationScope* scope = data->scope.get();
+    ScopeGroup* scope_group = nullptr;
+    for (ScopeGroup& s : group->scopes) {
+      if (SameScope(s.scope, scope)) {
+        scope_group = &s;
+        break;
+      }
+    }
+    if (scope_group == nullptr) {
+      scope_group = &group->scopes.emplace_back(ScopeGroup{scope, {}});
+      scope_group->spans.reserve(batch.size());
+    }
+    scope_group->spans.push_back(data.get());
+  }
+
+  WireWriter w(out);
+  for (const ResourceGroup& group : groups) {
+    const size_t resource_spans = w.Begin(1, kLarge);
+    if (group.resource != nullptr) {
+      const size_t resource = w.Begin(1, kMedium);
+      WriteAttributes(w, 1, group.resource->attributes());
+      w.VarintIfNonZero(2, group.resource->attributes().dropped_count());
+      w.End(resource);
+    }
+    for (const ScopeGroup& scope_group : group.scopes) {
+      const size_t scope_spans = w.Begin(2, kLarge);
+      if (scope_group.scope != nullptr) {
+        const size_t scope = w.Begin(1, kSmall);
+        w.StringIfNonEmpty(1, scope_group.scope->name);
+        w.StringIfNonEmpty(2, scope_group.scope->version);
+        w.End(scope);
+      }
+      for (const otel::SpanData* data : scope_group.spans) WriteSpan(w, *data);
+      if (scope_group.scope != nullptr) w.StringIfNonEmpty(3, scope_group.scope->schema_url);
+      w.End(scope_spans);
+    }
+    if (group.resource != nullptr) w.StringIfNonEmpty(3, group.resource->schema_url());
+    w.End(resource_spans);
+  }
+  w.Finish();
+}
+
+}  // namespace vllora::otlp::internal

@@ -1,0 +1,270 @@
+// The direct wire encoder (src/otlp/otlp_wire.h) against the message-building path
+// (AppendToRequest + SerializeToString): for many generated batches both must give the same
+// bytes, and the generated parser must read the new bytes back to an equal message.
+#include "otlp/otlp_wire.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/otlp_recordable.h"
+#include "support/otlp_span_fixtures.h"
+#include "vllora/otlp/otlp_encoding.h"
+
+namespace vllora::otlp {
+namespace {
+
+namespace pb_collector = ::opentelemetry::proto::collector::trace::v1;
+using Batch = std::vector<std::unique_ptr<otel::SpanData>>;
+
+std::string OldPath(const Batch& batch) {
+  pb_collector::ExportTraceServiceRequest request;
+  internal::AppendToRequest(batch, request);
+  std::string out;
+  EXPECT_TRUE(request.SerializeToString(&out));
+  return out;
+}
+
+// Encodes with the new path (into a reused, dirty buffer) and checks it against the old one.
+void ExpectSameAsOldPath(const Batch& batch, std::string& buffer) {
+  internal::EncodeExportRequest(batch, buffer);
+  const std::string expected = OldPath(batch);
+  EXPECT_EQ(buffer, expected);
+  pb_collector::ExportTraceServiceRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(buffer));
+  pb_collector::ExportTraceServiceRequest reference;
+  internal::AppendToRequest(batch, reference);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(differencer.Compare(reference, parsed)) << diff;
+}
+
+class Generator {
+ public:
+  explicit Generator(uint32_t seed) : rng_(seed) {}
+
+  size_t Below(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  bool Coin() { return Below(2) == 0; }
+
+  // Empty, ASCII, multi-byte, long (> 127 and > 16 KiB, to exercise length-varint growth), or
+  // invalid UTF-8.
+  std::string Text() {
+    switch (Below(9)) {
+      case 0:
+        return "";
+      case 1:
+        return "h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x98\x80";
+      case 2:
+        return std::string(130 + Below(200), 'x');
+      case 3:
+        return std::string(Below(3) == 0 ? 17000 : 300, '\xFF');  // each byte -> 3 bytes
+      case 4:
+        return "bad\xC0\xAF overlong \xED\xA0\x80 surrogate \xF4\x90\x80\x80 cut \xE2\x9C";
+      default: {
+        std::string s(Below(24), 'a');
+        for (char& c : s) c = static_cast<char>('a' + Below(26));
+        return s;
+      }
+    }
+  }
+
+  otel::AttributeValue Value(std::string& storage) {
+    switch (Below(8)) {
+      case 0:
+        return Coin();
+      case 1:
+        return static_cast<int64_t>(rng_()) - static_cast<int64_t>(rng_());
+      case 2:
+        return Coin() ? int64_t{0} : std::numeric_limits<int64_t>::min();
+      case 3:
+        return Coin() ? std::numeric_limits<uint64_t>::max() : uint64_t{rng_()};
+      case 4:
+        return Coin() ? 0.0 : -1.5e300;
+      default:
+        storage = Text();
+        return std::string_view(storage);
+    }
+  }
+
+  void Fill(otel::Attributes& attributes, size_t max) {
+    if (Below(5) == 0) attributes.SetLimits(2, 16);
+    const size_t n = Below(max + 1);
+    for (size_t i = 0; i < n; ++i) {
+      std::string storage;
+      const std::string key = Below(6) == 0 ? Text() : "key." + std::to_string(i);
+      attributes.Set(key, Value(storage));
+    }
+  }
+
+  template <typename Id>
+  Id RandomId(bool allow_zero) {
+    Id id;
+    if (allow_zero && Below(3) == 0) return id;
+    for (uint8_t& b : id.bytes) b = static_cast<uint8_t>(rng_());
+    return id;
+  }
+
+  std::unique_ptr<otel::SpanData> Span(
+      const std::vector<std::shared_ptr<const otel::Resource>>& resources,
+      const std::vector<std::shared_ptr<const otel::InstrumentationScope>>& scopes) {
+    auto span = std::make_unique<otel::SpanData>();
+    span->trace_id = RandomId<otel::TraceId>(false);
+    span->span_id = RandomId<otel::SpanId>(false);
+    span->parent_span_id = RandomId<otel::SpanId>(true);
+    if (Below(4) == 0) span->trace_state = Text();
+    span->trace_flags = static_cast<uint8_t>(Below(3));
+    span->parent_is_remote = Coin();
+    span->name = Text();
+    span->kind = static_cast<otel::SpanKind>(1 + Below(5));
+    span->start_time_unix_nano = Below(5) == 0 ? 0 : rng_() * 1000003ULL;
+    span->end_time_unix_nano = Below(5) == 0 ? 0 : rng_() * 1000033ULL;
+    Fill(span->attributes, 6);
+    const size_t events = Below(4);
+    for (size_t i = 0; i < events; ++i) {
+      otel::Event event;
+      event.name = Text();
+      event.time_unix_nano = Below(3) == 0 ? 0 : rng_();
+      Fill(event.attributes, 3);
+      span->events.push_back(std::move(event));
+    }
+    const size_t links = Below(3);
+    for (size_t i = 0; i < links; ++i) {
+      otel::Link link;
+      link.context = otel::SpanContext(RandomId<otel::TraceId>(true), RandomId<otel::SpanId>(true),
+                                       static_cast<uint8_t>(Below(2)), Coin(),
+                                       Below(3) == 0 ? Text() : std::string());
+      Fill(link.attributes, 3);
+      span->links.push_back(std::move(link));
+    }
+    span->status_code = static_cast<otel::StatusCode>(Below(3));
+    if (Below(3) == 0) span->status_message = Text();
+    span->dropped_events_count = Below(3) == 0 ? static_cast<uint32_t>(rng_()) : 0;
+    span->dropped_links_count = Below(3) == 0 ? static_cast<uint32_t>(Below(300)) : 0;
+    span->resource = resources[Below(resources.size())];
+    span->scope = scopes[Below(scopes.size())];
+    return span;
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+TEST(OtlpWireEncoding, ManyRandomBatchesMatchTheMessagePathByteForByte) {
+  Generator gen(12345);
+  std::string buffer = "stale contents the encoder must replace";
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::shared_ptr<const otel::Resource>> resources = {nullptr};
+    for (size_t i = 0; i < 1 + gen.Below(3); ++i) {
+      otel::Attributes attributes;
+      gen.Fill(attributes, 5);
+      resources.push_back(std::make_shared<const otel::Resource>(
+          otel::Resource::FromAttributes(std::move(attributes), gen.Text())));
+    }
+    std::vector<std::shared_ptr<const otel::InstrumentationScope>> scopes = {nullptr};
+    for (size_t i = 0; i < 1 + gen.Below(3); ++i) {
+      scopes.push_back(std::make_shared<const otel::InstrumentationScope>(
+          otel::InstrumentationScope{gen.Text(), gen.Text(), gen.Text()}));
+    }
+    // An equal scope in another object lands in the same ScopeSpans.
+    scopes.push_back(std::make_shared<const otel::InstrumentationScope>(*scopes.back()));
+    Batch batch;
+    const size_t n = gen.Below(40);
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back(gen.Below(10) == 0 ? nullptr : gen.Span(resources, scopes));
+    }
+    SCOPED_TRACE("round " + std::to_string(round));
+    ExpectSameAsOldPath(batch, buffer);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(OtlpWireEncoding, BigBatchNeedsLongerLengthVarints) {
+  // 3,000 spans with 1 KiB names: ScopeSpans > 2 MiB, so its 3-byte length guess is too short.
+  Batch batch;
+  for (int i = 0; i < 3000; ++i) {
+    auto span = testing::MakeSimpleSpan(static_cast<uint8_t>(i));
+    span->name = std::string(1024, static_cast<char>('a' + i % 26));
+    batch.push_back(std::move(span));
+  }
+  std::string buffer;
+  ExpectSameAsOldPath(batch, buffer);
+  EXPECT_GT(buffer.size(), size_t{3} << 20);
+}
+
+TEST(OtlpWireEncoding, FixturesAndEmptyBatches) {
+  std::string buffer;
+  Batch batch;
+  internal::EncodeExportRequest(batch, buffer);
+  EXPECT_EQ(buffer, "");
+  batch.push_back(nullptr);
+  internal::EncodeExportRequest(batch, buffer);
+  EXPECT_EQ(buffer, "");
+  batch.push_back(testing::MakeRichSpan());
+  batch.push_back(testing::MakeSimpleSpan(7));
+  ExpectSameAsOldPath(batch, buffer);
+  EXPECT_EQ(EncodeOtlpProtobuf(batch), OldPath(batch));
+}
+
+TEST(OtlpWireEncoding, EmptyFieldsAndDefaultsFollowProto3Presence) {
+  // Everything empty or zero: no resource, no scope, empty name, zero times, empty key, oneof
+  // members holding their default values (which are still written, being a oneof).
+  auto span = std::make_unique<otel::SpanData>();
+  span->attributes.Set("", std::string_view(""));
+  span->attributes.Set("b", false);
+  span->attributes.Set("i", int64_t{0});
+  span->attributes.Set("d", 0.0);
+  span->status_message = "";
+  Batch batch;
+  batch.push_back(std::move(span));
+  std::string buffer;
+  ExpectSameAsOldPath(batch, buffer);
+  pb_collector::ExportTraceServiceRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(buffer));
+  ASSERT_EQ(parsed.resource_spans_size(), 1);
+  EXPECT_FALSE(parsed.resource_spans(0).has_resource());
+  ASSERT_EQ(parsed.resource_spans(0).scope_spans_size(), 1);
+  EXPECT_FALSE(parsed.resource_spans(0).scope_spans(0).has_scope());
+  const auto& out = parsed.resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_FALSE(out.has_status());
+  ASSERT_EQ(out.attributes_size(), 4);
+  EXPECT_EQ(out.attributes(0).key(), "");
+  EXPECT_TRUE(out.attributes(0).value().has_string_value());
+  EXPECT_TRUE(out.attributes(1).value().has_bool_value());
+  EXPECT_TRUE(out.attributes(2).value().has_int_value());
+  EXPECT_TRUE(out.attributes(3).value().has_double_value());
+  EXPECT_EQ(out.flags(), 0x100u);
+}
+
+TEST(OtlpWireEncoding, InvalidUtf8IsRepairedExactly) {
+  auto span = testing::MakeSimpleSpan(1);
+  span->name =
+      "a\xFF"
+      "b\xC3";
+  span->attributes.Set("k\x80", std::string_view("v\xE2\x82"));
+  span->status_code = otel::StatusCode::kError;
+  span->status_message = "\xF5";
+  Batch batch;
+  batch.push_back(std::move(span));
+  std::string buffer;
+  ExpectSameAsOldPath(batch, buffer);
+  pb_collector::ExportTraceServiceRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(buffer));
+  const auto& out = parsed.resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(out.name(),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
+  EXPECT_EQ(out.status().message(), "\xEF\xBF\xBD");
+  const auto& kv = out.attributes(out.attributes_size() - 1);
+  EXPECT_EQ(kv.key(), "k\xEF\xBF\xBD");
+  EXPECT_EQ(kv.value().string_value(), "v\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace vllora::otlp
