@@ -5,8 +5,13 @@
 //   stdin "count\n"  -> prints "count=<spans received so far>"
 //   stdin EOF        -> prints "final=<spans>", shuts down and exits 0
 //
-// It parses each ExportTraceServiceRequest (as a real receiver must) and counts the spans in it,
-// then answers an empty ExportTraceServiceResponse. Nothing is stored.
+// It does NOT parse requests into ExportTraceServiceRequest messages: it is a generic (raw
+// bytes) callback service for the TraceService/Export method that counts the spans by walking
+// the protobuf wire format (ResourceSpans(1) > ScopeSpans(2) > Span(2)), checking only that the
+// framing is well formed, and answers an empty ExportTraceServiceResponse. So B4 measures the
+// exporter and the transport, not a receiver's decoding (B5 measures a real receiver). A
+// malformed request gets INVALID_ARGUMENT, another method UNIMPLEMENTED. Nothing is stored.
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -17,27 +22,101 @@
 #include <memory>
 #include <string>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
-using opentelemetry::proto::collector::trace::v1::TraceService;
+constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-class CountingService final : public TraceService::Service {
+// A cursor over protobuf wire bytes.
+class WireReader {
  public:
-  grpc::Status Export(grpc::ServerContext* /*context*/, const ExportTraceServiceRequest* request,
-                      ExportTraceServiceResponse* /*response*/) override {
-    uint64_t spans = 0;
-    for (const auto& resource_spans : request->resource_spans()) {
-      for (const auto& scope_spans : resource_spans.scope_spans()) {
-        spans += static_cast<uint64_t>(scope_spans.spans_size());
+  WireReader(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
+  bool AtEnd() const { return p_ == end_; }
+
+  bool Varint(uint64_t* value) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      const uint8_t byte = *p_++;
+      result |= uint64_t{byte & 0x7FU} << shift;
+      if (byte < 0x80) {
+        *value = result;
+        return true;
       }
     }
+    return false;
+  }
+
+  // Reads one field: its number, and for length-delimited fields the payload's bounds.
+  // Other wire types are skipped. False on malformed input.
+  bool Field(uint32_t* number, const uint8_t** payload, const uint8_t** payload_end) {
+    uint64_t tag = 0;
+    if (!Varint(&tag)) return false;
+    *number = static_cast<uint32_t>(tag >> 3);
+    *payload = nullptr;
+    switch (tag & 7) {
+      case 0: {
+        uint64_t ignored = 0;
+        return Varint(&ignored);
+      }
+      case 1:
+        return Skip(8);
+      case 5:
+        return Skip(4);
+      case 2: {
+        uint64_t size = 0;
+        if (!Varint(&size) || size > static_cast<uint64_t>(end_ - p_)) return false;
+        *payload = p_;
+        p_ += size;
+        *payload_end = p_;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Skip(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+// Counts the spans of one level: `child_field` messages inside [begin, end), recursing while
+// `depth` > 0 (request -> ResourceSpans(1) -> ScopeSpans(2) -> Span(2)).
+bool CountNested(const uint8_t* begin, const uint8_t* end, const uint32_t* path, int depth,
+                 uint64_t* spans) {
+  WireReader reader(begin, end);
+  while (!reader.AtEnd()) {
+    uint32_t number = 0;
+    const uint8_t* payload = nullptr;
+    const uint8_t* payload_end = nullptr;
+    if (!reader.Field(&number, &payload, &payload_end)) return false;
+    if (payload == nullptr || number != path[0]) continue;
+    if (depth == 0) {
+      ++*spans;
+    } else if (!CountNested(payload, payload_end, path + 1, depth - 1, spans)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool CountSpans(const grpc::ByteBuffer& request, uint64_t* spans) {
+  grpc::Slice slice;
+  if (request.Length() == 0) return true;
+  if (!request.DumpToSingleSlice(&slice).ok()) return false;
+  static constexpr uint32_t kPath[] = {1, 2, 2};
+  return CountNested(slice.begin(), slice.end(), kPath, 2, spans);
+}
+
+class Counters {
+ public:
+  void Add(uint64_t spans) {
     spans_.fetch_add(spans, std::memory_order_relaxed);
     requests_.fetch_add(1, std::memory_order_relaxed);
-    return grpc::Status::OK;
   }
   uint64_t spans() const { return spans_.load(std::memory_order_relaxed); }
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
@@ -45,6 +124,53 @@ class CountingService final : public TraceService::Service {
  private:
   std::atomic<uint64_t> spans_{0};
   std::atomic<uint64_t> requests_{0};
+};
+
+// One Export call: read the request, count, answer with an empty response (zero bytes).
+class ExportReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  ExportReactor(Counters& counters, bool is_export) : counters_(counters) {
+    if (!is_export) {
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "only TraceService/Export"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      return;
+    }
+    uint64_t spans = 0;
+    if (!CountSpans(request_, &spans)) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed request"));
+      return;
+    }
+    counters_.Add(spans);
+    grpc::Slice empty;
+    response_ = grpc::ByteBuffer(&empty, 1);
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  Counters& counters_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class CountingService final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override {
+    return new ExportReactor(counters_, context->method() == kExportMethod);
+  }
+  const Counters& counters() const { return counters_; }
+
+ private:
+  Counters counters_;
 };
 
 }  // namespace
@@ -55,7 +181,7 @@ int main() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.RegisterService(&service);
+  builder.RegisterCallbackGenericService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "otlp_count_receiver: cannot listen on 127.0.0.1\n");
@@ -66,14 +192,15 @@ int main() {
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line == "count") {
-      std::printf("count=%llu\n", static_cast<unsigned long long>(service.spans()));
+      std::printf("count=%llu\n", static_cast<unsigned long long>(service.counters().spans()));
       std::fflush(stdout);
     }
   }
   // A deadline: without one gRPC waits for the client's idle connection (~5 s).
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-  std::printf("final=%llu requests=%llu\n", static_cast<unsigned long long>(service.spans()),
-              static_cast<unsigned long long>(service.requests()));
+  std::printf("final=%llu requests=%llu\n",
+              static_cast<unsigned long long>(service.counters().spans()),
+              static_cast<unsigned long long>(service.counters().requests()));
   std::fflush(stdout);
   return 0;
 }

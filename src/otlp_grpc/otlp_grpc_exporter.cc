@@ -1,16 +1,19 @@
 #include "vllora/otlp/otlp_grpc_exporter.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/export_common.h"
 #include "otlp/otlp_env.h"
-#include "otlp/otlp_recordable.h"
+#include "otlp/otlp_wire.h"
 #include "otlp_grpc/otlp_grpc_endpoint.h"
 #include "vllora/otel/diagnostics.h"
 
@@ -18,9 +21,38 @@ namespace vllora::otlp {
 namespace {
 
 using internal::SteadyClock;
-using internal::otlp_collector::ExportTraceServiceRequest;
-using internal::otlp_collector::ExportTraceServiceResponse;
-using internal::otlp_collector::TraceService;
+using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
+
+// The request is already serialized (otlp_wire.h), so it goes through the generic stub as raw
+// bytes instead of being parsed into a message only for the generated stub to serialize it again.
+constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+// One unary call on the generic stub, waited for. The callback runs on a gRPC thread.
+grpc::Status BlockingUnaryCall(grpc::GenericStub& stub, grpc::ClientContext& context,
+                               const grpc::ByteBuffer& request, grpc::ByteBuffer& reply) {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status result;
+  stub.UnaryCall(&context, kExportMethod, grpc::StubOptions(), &request, &reply,
+                 [&](grpc::Status status) {
+                   // Notify under the lock: the waiter owns `done_cv` and returns right after.
+                   std::lock_guard<std::mutex> lock(mutex);
+                   result = std::move(status);
+                   done = true;
+                   done_cv.notify_one();
+                 });
+  std::unique_lock<std::mutex> lock(mutex);
+  done_cv.wait(lock, [&] { return done; });
+  return result;
+}
+
+// Parses the reply as an ExportTraceServiceResponse (what the generated stub would have done).
+bool ParseResponse(grpc::ByteBuffer& reply, ExportTraceServiceResponse* response) {
+  grpc::Slice slice;
+  if (!reply.DumpToSingleSlice(&slice).ok()) return reply.Length() == 0;
+  return response->ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+}
 
 // The OTLP specification's retryable codes. RESOURCE_EXHAUSTED only when the server says when
 // to come back (a google.rpc.RetryInfo detail): otherwise the limit is not a transient one.
@@ -105,7 +137,9 @@ struct OtlpGrpcExporter::Impl {
   std::string receiver_label;  // "OTLP/gRPC receiver at <target>"
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<TraceService::Stub> stub;
+  std::unique_ptr<grpc::GenericStub> stub;
+  // The encoded request, reused across exports (Export is not called concurrently).
+  std::string wire;
 
   // Its mutex guards `in_flight`; Shutdown() cancels those calls and wakes retry waits.
   internal::ShutdownSignal shutdown;
@@ -116,9 +150,11 @@ struct OtlpGrpcExporter::Impl {
 
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
     const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
-    ExportTraceServiceRequest request;
-    internal::AppendToRequest(
-        std::span<const std::unique_ptr<otel::SpanData>>(batch.data(), batch.size()), request);
+    internal::EncodeExportRequest(
+        std::span<const std::unique_ptr<otel::SpanData>>(batch.data(), batch.size()), wire);
+    // One copy into a gRPC slice; the byte buffer is then shared by every attempt.
+    grpc::Slice slice(wire.data(), wire.size());
+    const grpc::ByteBuffer request(&slice, 1);
 
     grpc::Status status;
     const internal::RetryOutcome outcome = internal::RunWithRetries(
@@ -134,12 +170,17 @@ struct OtlpGrpcExporter::Impl {
             status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter was shut down");
             return internal::AttemptResult{internal::AttemptResult::kPermanent, std::nullopt};
           }
-          ExportTraceServiceResponse response;
-          status = stub->Export(&context, request, &response);
+          grpc::ByteBuffer reply;
+          status = BlockingUnaryCall(*stub, context, request, reply);
           shutdown.WithLock([&] {
             in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
                             in_flight.end());
           });
+          ExportTraceServiceResponse response;
+          if (status.ok() && !ParseResponse(reply, &response)) {
+            status = grpc::Status(grpc::StatusCode::INTERNAL,
+                                  "cannot parse the ExportTraceServiceResponse");
+          }
           if (status.ok()) {
             const auto& partial = response.partial_success();
             internal::OnAccepted(counters, partial_log, receiver_label, count,
@@ -273,7 +314,7 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
                 static_cast<int>(std::clamp<int64_t>(options.timeout.count(), 1000, 20000)));
     impl->channel = grpc::CreateCustomChannel(impl->target, credentials, args);
     if (!impl->channel) return fail("cannot create a gRPC channel to " + impl->target);
-    impl->stub = TraceService::NewStub(impl->channel);
+    impl->stub = std::make_unique<grpc::GenericStub>(impl->channel);
     return std::unique_ptr<OtlpGrpcExporter>(new OtlpGrpcExporter(std::move(impl)));
   } catch (const std::exception& e) {
     return fail(std::string("cannot create the OTLP gRPC exporter: ") + e.what());
