@@ -33,6 +33,21 @@ namespace {
 bool SameBytes(const char* stored, std::string_view key) noexcept {
   return key.empty() || std::memcmp(stored, key.data(), key.size()) == 0;
 }
+// SameBytes for the short keys of span attributes: keys of 8-16 bytes compare as two
+// overlapping words, without a call into libc (distinct keys of one length usually differ early).
+inline bool SameKey(const char* stored, std::string_view key) noexcept {
+  const size_t n = key.size();
+  if (n >= 8 && n <= 16) {
+    uint64_t a[2];
+    uint64_t b[2];
+    std::memcpy(&a[0], stored, 8);
+    std::memcpy(&b[0], key.data(), 8);
+    std::memcpy(&a[1], stored + n - 8, 8);
+    std::memcpy(&b[1], key.data() + n - 8, 8);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
+  return SameBytes(stored, key);
+}
 constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
 // memcpy for the short keys and values of span attributes: two overlapping word copies instead
@@ -309,7 +324,7 @@ void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
       bytes += str->size();
     }
     for (size_t j = 0; j < i; ++j) {
-      if (kvs[j].key.size() == key.size() && SameBytes(kvs[j].key.data(), key)) fast = false;
+      if (kvs[j].key.size() == key.size() && SameKey(kvs[j].key.data(), key)) fast = false;
     }
   }
   if (!fast || bytes + spare_bytes > kMaxArena) {

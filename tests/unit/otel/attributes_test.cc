@@ -140,6 +140,21 @@ TEST(AttributesTest, HugeValueIsCutToTheLimit) {
             std::string(1021, 'y') + "\xE2\x80\xA6");
 }
 
+TEST(AttributesTest, SetAllTellsKeysOfOneLengthApartByEveryByte) {
+  // 8-16 byte keys are compared as two overlapping words: a difference at any byte counts.
+  const std::string base = "request.id.xy";  // 13 bytes
+  for (size_t pos = 0; pos < base.size(); ++pos) {
+    std::string other = base;
+    other[pos] = '#';
+    const KeyValueView kvs[] = {{base, int64_t{1}}, {other, int64_t{2}}, {base, int64_t{3}}};
+    Attributes attrs;
+    attrs.SetAll(kvs, 0, 0);
+    ASSERT_EQ(attrs.size(), 2U) << "difference at byte " << pos;
+    EXPECT_EQ(attrs.Find(base), AttributeValue(int64_t{3}));
+    EXPECT_EQ(attrs.Find(other), AttributeValue(int64_t{2}));
+  }
+}
+
 TEST(AttributesTest, SetAllEqualsSetOneByOne) {
   const KeyValueView kvs[] = {{"a", std::string_view("x")},
                               {"b", int64_t{2}},
