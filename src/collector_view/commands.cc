@@ -91,6 +91,29 @@ std::string NormalizeTraceId(std::string id) {
   return id;
 }
 
+namespace {
+// The GroupTotals members of one `runs` / `threads` line: JSON fields and trailing table cells.
+void AddGroupTotals(const GroupTotals& t, json& j) {
+  j["start_time_us"] = t.start_us;
+  j["finish_time_us"] = t.finish_us;
+  j["duration_us"] = t.finish_us - t.start_us;
+  j["traces"] = t.traces;
+  j["spans"] = t.spans;
+  j["llm_calls"] = t.llm_calls;
+  j["input_tokens"] = t.input_tokens;
+  j["output_tokens"] = t.output_tokens;
+  j["cost"] = t.cost;
+  j["errors"] = t.errors;
+}
+
+void AddGroupTotalsCells(const GroupTotals& t, std::vector<std::string>& row) {
+  row.insert(row.end(),
+             {std::to_string(t.traces), std::to_string(t.spans), std::to_string(t.llm_calls),
+              std::to_string(t.input_tokens), std::to_string(t.output_tokens), FormatCost(t.cost),
+              std::to_string(t.errors)});
+}
+}  // namespace
+
 int RunsCommand(const ListOptions& options, std::ostream& out, std::ostream& err) {
   auto db = OpenOrReport(options.common, err);
   if (db == nullptr) return kExitError;
@@ -100,27 +123,20 @@ int RunsCommand(const ListOptions& options, std::ostream& out, std::ostream& err
   if (options.common.json) {
     json list = json::array();
     for (const RunSummary& r : runs) {
-      list.push_back({{"run_id", r.run_id},
-                      {"start_time_us", r.start_us},
-                      {"finish_time_us", r.finish_us},
-                      {"duration_us", r.finish_us - r.start_us},
-                      {"traces", r.traces},
-                      {"spans", r.spans},
-                      {"llm_calls", r.llm_calls},
-                      {"input_tokens", r.input_tokens},
-                      {"output_tokens", r.output_tokens},
-                      {"cost", r.cost},
-                      {"errors", r.errors}});
+      json j{{"run_id", r.run_id}};
+      AddGroupTotals(r.totals, j);
+      list.push_back(std::move(j));
     }
     out << json{{"runs", list}}.dump(2) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
   for (const RunSummary& r : runs) {
-    rows.push_back({r.run_id, FormatTimestamp(r.start_us), FormatDuration(r.finish_us - r.start_us),
-                    std::to_string(r.traces), std::to_string(r.spans), std::to_string(r.llm_calls),
-                    std::to_string(r.input_tokens), std::to_string(r.output_tokens),
-                    FormatCost(r.cost), std::to_string(r.errors)});
+    const GroupTotals& t = r.totals;
+    std::vector<std::string> row{r.run_id, FormatTimestamp(t.start_us),
+                                 FormatDuration(t.finish_us - t.start_us)};
+    AddGroupTotalsCells(t, row);
+    rows.push_back(std::move(row));
   }
   out << RenderTable({"RUN_ID", "START", "DURATION", "TRACES", "SPANS", "LLM_CALLS", "TOKENS_IN",
                       "TOKENS_OUT", "COST", "ERRORS"},
@@ -138,28 +154,19 @@ int ThreadsCommand(const ListOptions& options, std::ostream& out, std::ostream& 
   if (options.common.json) {
     json list = json::array();
     for (const ThreadSummary& t : threads) {
-      list.push_back({{"thread_id", t.thread_id},
-                      {"start_time_us", t.start_us},
-                      {"finish_time_us", t.finish_us},
-                      {"duration_us", t.finish_us - t.start_us},
-                      {"runs", t.runs},
-                      {"traces", t.traces},
-                      {"spans", t.spans},
-                      {"llm_calls", t.llm_calls},
-                      {"input_tokens", t.input_tokens},
-                      {"output_tokens", t.output_tokens},
-                      {"cost", t.cost},
-                      {"errors", t.errors}});
+      json j{{"thread_id", t.thread_id}, {"runs", t.runs}};
+      AddGroupTotals(t.totals, j);
+      list.push_back(std::move(j));
     }
     out << json{{"threads", list}}.dump(2) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
   for (const ThreadSummary& t : threads) {
-    rows.push_back({t.thread_id, FormatTimestamp(t.start_us), FormatTimestamp(t.finish_us),
-                    std::to_string(t.runs), std::to_string(t.traces), std::to_string(t.spans),
-                    std::to_string(t.llm_calls), std::to_string(t.input_tokens),
-                    std::to_string(t.output_tokens), FormatCost(t.cost), std::to_string(t.errors)});
+    std::vector<std::string> row{t.thread_id, FormatTimestamp(t.totals.start_us),
+                                 FormatTimestamp(t.totals.finish_us), std::to_string(t.runs)};
+    AddGroupTotalsCells(t.totals, row);
+    rows.push_back(std::move(row));
   }
   out << RenderTable({"THREAD_ID", "FIRST", "LAST", "RUNS", "TRACES", "SPANS", "LLM_CALLS",
                       "TOKENS_IN", "TOKENS_OUT", "COST", "ERRORS"},

@@ -168,39 +168,47 @@ bool ViewerDb::BeginRead(std::string* error) {
 
 void ViewerDb::EndRead() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
 
+namespace {
+// The SELECT columns ReadGroupTotals reads, after the group key (column 0).
+std::string GroupTotalsColumns() {
+  return std::string(
+             "MIN(start_time_us), MAX(finish_time_us), COUNT(*), COUNT(DISTINCT trace_id), ") +
+         kAggregates;
+}
+
+GroupTotals ReadGroupTotals(const Statement& stmt) {
+  GroupTotals t;
+  t.start_us = stmt.Int(1);
+  t.finish_us = stmt.Int(2);
+  t.spans = stmt.Int(3);
+  t.traces = stmt.Int(4);
+  t.llm_calls = stmt.Int(5);
+  t.cost = stmt.Real(6);
+  t.input_tokens = stmt.Int(7);
+  t.output_tokens = stmt.Int(8);
+  t.errors = stmt.Int(9);
+  return t;
+}
+constexpr int kAfterGroupTotals = 10;  // the first column after them
+}  // namespace
+
 bool ViewerDb::ListRuns(int64_t limit, std::vector<RunSummary>* out, std::string* error) {
   Statement stmt(db_,
-                 std::string("SELECT run_id, MIN(start_time_us), MAX(finish_time_us), COUNT(*), "
-                             "COUNT(DISTINCT trace_id), ") +
-                     kAggregates + " FROM " + kSource +
+                 "SELECT run_id, " + GroupTotalsColumns() + " FROM " + kSource +
                      " WHERE run_id IS NOT NULL GROUP BY run_id"
                      " ORDER BY MIN(start_time_us) DESC, run_id LIMIT ?1",
                  error);
   if (!stmt.ok()) return false;
   stmt.Bind(1, limit);
   out->clear();
-  while (stmt.Step(error)) {
-    RunSummary r;
-    r.run_id = stmt.Text(0);
-    r.start_us = stmt.Int(1);
-    r.finish_us = stmt.Int(2);
-    r.spans = stmt.Int(3);
-    r.traces = stmt.Int(4);
-    r.llm_calls = stmt.Int(5);
-    r.cost = stmt.Real(6);
-    r.input_tokens = stmt.Int(7);
-    r.output_tokens = stmt.Int(8);
-    r.errors = stmt.Int(9);
-    out->push_back(std::move(r));
-  }
+  while (stmt.Step(error)) out->push_back(RunSummary{stmt.Text(0), ReadGroupTotals(stmt)});
   return !stmt.failed();
 }
 
 bool ViewerDb::ListThreads(int64_t limit, std::vector<ThreadSummary>* out, std::string* error) {
   Statement stmt(db_,
-                 std::string("SELECT thread_id, MIN(start_time_us), MAX(finish_time_us), "
-                             "COUNT(*), COUNT(DISTINCT run_id), COUNT(DISTINCT trace_id), ") +
-                     kAggregates + " FROM " + kSource +
+                 "SELECT thread_id, " + GroupTotalsColumns() + ", COUNT(DISTINCT run_id) FROM " +
+                     kSource +
                      " WHERE thread_id IS NOT NULL GROUP BY thread_id"
                      " ORDER BY MAX(finish_time_us) DESC, thread_id LIMIT ?1",
                  error);
@@ -208,19 +216,7 @@ bool ViewerDb::ListThreads(int64_t limit, std::vector<ThreadSummary>* out, std::
   stmt.Bind(1, limit);
   out->clear();
   while (stmt.Step(error)) {
-    ThreadSummary t;
-    t.thread_id = stmt.Text(0);
-    t.start_us = stmt.Int(1);
-    t.finish_us = stmt.Int(2);
-    t.spans = stmt.Int(3);
-    t.runs = stmt.Int(4);
-    t.traces = stmt.Int(5);
-    t.llm_calls = stmt.Int(6);
-    t.cost = stmt.Real(7);
-    t.input_tokens = stmt.Int(8);
-    t.output_tokens = stmt.Int(9);
-    t.errors = stmt.Int(10);
-    out->push_back(std::move(t));
+    out->push_back(ThreadSummary{stmt.Text(0), stmt.Int(kAfterGroupTotals), ReadGroupTotals(stmt)});
   }
   return !stmt.failed();
 }

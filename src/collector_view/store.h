@@ -19,9 +19,9 @@ namespace vllora::collector_view {
 /// The database schema version the viewer reads (the collector's `PRAGMA user_version`).
 inline constexpr int kSchemaVersion = 1;
 
-/// One line of `runs`: vLLora's run aggregates, computed in SQL as vLLora does.
-struct RunSummary {
-  std::string run_id;
+/// The aggregates every grouping of spans (a run, a thread) shows, computed in SQL as vLLora
+/// does (see kAggregates in store.cc).
+struct GroupTotals {
   int64_t start_us = 0;
   int64_t finish_us = 0;
   int64_t spans = 0;
@@ -33,19 +33,17 @@ struct RunSummary {
   int64_t errors = 0;
 };
 
+/// One line of `runs`.
+struct RunSummary {
+  std::string run_id;
+  GroupTotals totals;
+};
+
 /// One line of `threads`.
 struct ThreadSummary {
   std::string thread_id;
-  int64_t start_us = 0;
-  int64_t finish_us = 0;
-  int64_t spans = 0;
   int64_t runs = 0;
-  int64_t traces = 0;
-  int64_t llm_calls = 0;
-  double cost = 0;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  int64_t errors = 0;
+  GroupTotals totals;
 };
 
 /// One line of `traces`.
