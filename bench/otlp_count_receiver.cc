@@ -6,7 +6,8 @@
 //   stdin EOF        -> prints "final=<spans>", shuts down and exits 0
 //
 // It does NOT parse requests into ExportTraceServiceRequest messages: it is a generic (raw
-// bytes) callback service for the TraceService/Export method that counts the spans by walking
+// bytes) async service, driven by one completion-queue thread, for the TraceService/Export
+// method, and counts the spans by walking
 // the protobuf wire format (ResourceSpans(1) > ScopeSpans(2) > Span(2)), checking only that the
 // framing is well formed, and answers an empty ExportTraceServiceResponse. So B4 measures the
 // exporter and the transport, not a receiver's decoding (B5 measures a real receiver). A
@@ -20,7 +21,9 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -126,81 +129,127 @@ class Counters {
   std::atomic<uint64_t> requests_{0};
 };
 
-// One Export call: read the request, count, answer with an empty response (zero bytes).
-class ExportReactor final : public grpc::ServerGenericBidiReactor {
- public:
-  ExportReactor(Counters& counters, bool is_export) : counters_(counters) {
-    if (!is_export) {
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "only TraceService/Export"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
-      return;
-    }
-    uint64_t spans = 0;
-    if (!CountSpans(request_, &spans)) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed request"));
-      return;
-    }
-    counters_.Add(spans);
-    grpc::Slice empty;
-    response_ = grpc::ByteBuffer(&empty, 1);
-    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  Counters& counters_;
-  grpc::ByteBuffer request_;
-  grpc::ByteBuffer response_;
+// One Export call on the completion queue: request -> read -> write-and-finish -> done.
+struct Call {
+  enum class State { kWaiting, kReading, kFinishing };
+  State state = State::kWaiting;
+  grpc::GenericServerContext context;
+  grpc::GenericServerAsyncReaderWriter stream{&context};
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
 };
 
-class CountingService final : public grpc::CallbackGenericService {
+class Receiver {
  public:
-  grpc::ServerGenericBidiReactor* CreateReactor(
-      grpc::GenericCallbackServerContext* context) override {
-    return new ExportReactor(counters_, context->method() == kExportMethod);
+  Receiver(grpc::AsyncGenericService& service, grpc::ServerCompletionQueue& cq)
+      : service_(service), cq_(cq) {}
+
+  // Keeps a few calls posted so concurrent exports are accepted without waiting for this thread.
+  void Start() {
+    for (int i = 0; i < 8; ++i) Post();
   }
+
+  // Runs until the queue is shut down and drained.
+  void Run() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {
+      auto* call = static_cast<Call*>(tag);
+      switch (call->state) {
+        case Call::State::kWaiting:
+          if (!ok) {  // the server is shutting down
+            delete call;
+            break;
+          }
+          Post();
+          if (call->context.method() != kExportMethod) {
+            call->state = Call::State::kFinishing;
+            call->stream.Finish(
+                grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "only TraceService/Export"), call);
+            break;
+          }
+          call->state = Call::State::kReading;
+          call->stream.Read(&call->request, call);
+          break;
+        case Call::State::kReading: {
+          call->state = Call::State::kFinishing;
+          uint64_t spans = 0;
+          if (!ok || !CountSpans(call->request, &spans)) {
+            call->stream.Finish(
+                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed request"), call);
+            break;
+          }
+          counters_.Add(spans);
+          grpc::Slice empty;
+          call->response = grpc::ByteBuffer(&empty, 1);
+          call->stream.WriteAndFinish(call->response, grpc::WriteOptions(), grpc::Status::OK, call);
+          break;
+        }
+        case Call::State::kFinishing:
+          delete call;
+          break;
+      }
+    }
+  }
+
+  // No new calls are posted after this (posting on a shut-down queue is not allowed).
+  void StopPosting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+
   const Counters& counters() const { return counters_; }
 
  private:
+  void Post() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    auto* call = new Call;
+    service_.RequestCall(&call->context, &call->stream, &cq_, &cq_, call);
+  }
+
+  grpc::AsyncGenericService& service_;
+  grpc::ServerCompletionQueue& cq_;
   Counters counters_;
+  std::mutex mutex_;
+  bool stopping_ = false;
 };
 
 }  // namespace
 
 int main() {
-  CountingService service;
+  grpc::AsyncGenericService service;
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.RegisterCallbackGenericService(&service);
+  builder.RegisterAsyncGenericService(&service);
+  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "otlp_count_receiver: cannot listen on 127.0.0.1\n");
     return 1;
   }
+  Receiver receiver(service, *cq);
+  receiver.Start();
+  std::thread thread([&receiver] { receiver.Run(); });
   std::printf("port=%d\n", port);
   std::fflush(stdout);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line == "count") {
-      std::printf("count=%llu\n", static_cast<unsigned long long>(service.counters().spans()));
+      std::printf("count=%llu\n", static_cast<unsigned long long>(receiver.counters().spans()));
       std::fflush(stdout);
     }
   }
   // A deadline: without one gRPC waits for the client's idle connection (~5 s).
+  receiver.StopPosting();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  cq->Shutdown();
+  thread.join();
   std::printf("final=%llu requests=%llu\n",
-              static_cast<unsigned long long>(service.counters().spans()),
-              static_cast<unsigned long long>(service.counters().requests()));
+              static_cast<unsigned long long>(receiver.counters().spans()),
+              static_cast<unsigned long long>(receiver.counters().requests()));
   std::fflush(stdout);
   return 0;
 }

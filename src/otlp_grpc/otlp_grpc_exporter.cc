@@ -4,7 +4,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -27,24 +26,24 @@ using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
 // bytes instead of being parsed into a message only for the generated stub to serialize it again.
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-// One unary call on the generic stub, waited for. The callback runs on a gRPC thread.
-grpc::Status BlockingUnaryCall(grpc::GenericStub& stub, grpc::ClientContext& context,
-                               const grpc::ByteBuffer& request, grpc::ByteBuffer& reply) {
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  grpc::Status result;
-  stub.UnaryCall(&context, kExportMethod, grpc::StubOptions(), &request, &reply,
-                 [&](grpc::Status status) {
-                   // Notify under the lock: the waiter owns `done_cv` and returns right after.
-                   std::lock_guard<std::mutex> lock(mutex);
-                   result = std::move(status);
-                   done = true;
-                   done_cv.notify_one();
-                 });
-  std::unique_lock<std::mutex> lock(mutex);
-  done_cv.wait(lock, [&] { return done; });
-  return result;
+// One unary call on the generic stub, driven to completion on `cq` by the calling thread (no
+// gRPC callback thread and no wake-up hop). Ends by the context's deadline or TryCancel().
+grpc::Status BlockingUnaryCall(grpc::GenericStub& stub, grpc::CompletionQueue& cq,
+                               grpc::ClientContext& context, const grpc::ByteBuffer& request,
+                               grpc::ByteBuffer& reply) {
+  grpc::Status status;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, kExportMethod, request, &cq);
+  call->StartCall();
+  call->Finish(&reply, &status, &status);
+  void* tag = nullptr;
+  bool ok = false;
+  // The queue is this exporter's and only this call is on it; Next() returns false only after
+  // cq.Shutdown(), which the destructor calls once no export can run.
+  while (cq.Next(&tag, &ok)) {
+    if (tag == &status) break;
+  }
+  return status;
 }
 
 // Parses the reply as an ExportTraceServiceResponse (what the generated stub would have done).
@@ -138,8 +137,21 @@ struct OtlpGrpcExporter::Impl {
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
-  // The encoded request, reused across exports (Export is not called concurrently).
+  // Guards `wire` and `cq`. The SDK never calls Export() concurrently; a caller that does is
+  // served one export at a time (two threads waiting on one queue would take each other's events).
+  std::mutex send_mutex;
+  // The encoded request, reused across exports.
   std::string wire;
+  // Export calls complete here; the exporting thread waits on it (see BlockingUnaryCall).
+  grpc::CompletionQueue cq;
+
+  ~Impl() {
+    cq.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
 
   // Its mutex guards `in_flight`; Shutdown() cancels those calls and wakes retry waits.
   internal::ShutdownSignal shutdown;
@@ -150,6 +162,7 @@ struct OtlpGrpcExporter::Impl {
 
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
     const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
+    std::lock_guard<std::mutex> send_lock(send_mutex);
     internal::EncodeExportRequest(
         std::span<const std::unique_ptr<otel::SpanData>>(batch.data(), batch.size()), wire);
     // One copy into a gRPC slice; the byte buffer is then shared by every attempt.
@@ -171,7 +184,7 @@ struct OtlpGrpcExporter::Impl {
             return internal::AttemptResult{internal::AttemptResult::kPermanent, std::nullopt};
           }
           grpc::ByteBuffer reply;
-          status = BlockingUnaryCall(*stub, context, request, reply);
+          status = BlockingUnaryCall(*stub, cq, context, request, reply);
           shutdown.WithLock([&] {
             in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
                             in_flight.end());
