@@ -6,6 +6,7 @@
 //   b5_spans_per_s=N      spans acknowledged per second of wall time
 //   b5_peak_rss_mib=M     the collector's VmHWM after the run
 //   b5_rows_in_db=K       rows in the database after SIGTERM (must equal the spans sent)
+//   b5_collector_cpu_us_per_span=C  the collector's CPU time (all threads) per acknowledged span
 // Exit status 1 when a request fails or the row count differs.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,6 +85,23 @@ long PeakRssKib(pid_t pid) {
     status.ignore(1 << 16, '\n');
   }
   return -1;
+}
+
+// User + system CPU seconds of `pid` so far (all its threads), -1 when unreadable.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const size_t close_paren = text.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close_paren + 2));
+  std::string field;
+  // Fields 3.. follow the command; utime and stime are fields 14 and 15.
+  for (int i = 3; i < 14; ++i) fields >> field;
+  long long utime = 0;
+  long long stime = 0;
+  if (!(fields >> utime >> stime)) return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 std::string RandomBytes(std::mt19937_64& rng, size_t n) {
@@ -214,6 +234,7 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const long rss_kib = PeakRssKib(collector.pid);
+  const double collector_cpu = CpuSeconds(collector.pid);
   kill(collector.pid, SIGTERM);
   int status = 0;
   waitpid(collector.pid, &status, 0);
@@ -222,6 +243,10 @@ int main(int argc, char** argv) {
   std::printf("b5_spans_per_s=%.0f\n", static_cast<double>(acknowledged.load()) / seconds);
   std::printf("b5_peak_rss_mib=%.1f\n", static_cast<double>(rss_kib) / 1024.0);
   std::printf("b5_rows_in_db=%ld\n", rows);
+  // CPU the collector spent (all threads, startup included) per acknowledged span: on a busy
+  // machine a steadier figure than the wall-clock rate.
+  std::printf("b5_collector_cpu_us_per_span=%.2f\n",
+              collector_cpu * 1e6 / static_cast<double>(std::max<size_t>(acknowledged.load(), 1)));
   std::printf("b5_spans_sent=%zu exporters=%d batch=%zu seconds=%.3f\n", sent_spans, exporters,
               batch, seconds);
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);

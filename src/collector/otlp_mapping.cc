@@ -21,7 +21,20 @@ constexpr int kMaxValueDepth = 32;
 
 void AppendAnyValue(std::string& out, const AnyValue& value, int depth);
 
+// A guess of the JSON size of `values` (exact for plain ASCII strings and small numbers), so that
+// a column is allocated once instead of growing by doubling.
+size_t EstimateJsonSize(const KeyValues& values) {
+  size_t size = 2;
+  for (const KeyValue& kv : values) {
+    size += kv.key().size() + 4;
+    const AnyValue& value = kv.value();
+    size += value.value_case() == AnyValue::kStringValue ? value.string_value().size() + 2 : 24;
+  }
+  return size;
+}
+
 void AppendKeyValues(std::string& out, const KeyValues& values, int depth) {
+  if (depth == 0) out.reserve(out.size() + EstimateJsonSize(values));
   out.push_back('{');
   bool first = true;
   for (const KeyValue& kv : values) {

@@ -2,13 +2,17 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace vllora::collector {
 
@@ -57,11 +61,30 @@ PRAGMA user_version = 1;
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);
 
-constexpr const char* kInsertSql =
-    "INSERT OR IGNORE INTO traces (trace_id, span_id, parent_span_id, thread_id, operation_name, "
-    "start_time_us, finish_time_us, attribute, run_id, project_id, tenant, label, tags, kind, "
-    "status_code, status_message, events, resource, scope_name, received_at_us) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+// Rows per INSERT statement: one statement step inserts up to this many rows (its cursors on the
+// table and its four indexes are opened once, not once per row). 20 parameters per row.
+constexpr size_t kRowsPerStatement = 32;
+constexpr int kColumnsPerRow = 20;
+
+// WAL size at which a checkpoint is started (SQLite's default is 1000 pages of 4 KiB), and beyond
+// which the writer checkpoints itself.
+constexpr int64_t kCheckpointBytes = 4 << 20;
+constexpr int64_t kMaxWalBytes = 32 << 20;
+
+// "INSERT OR IGNORE INTO traces (...) VALUES (?,...),(?,...)" for `rows` rows (constant text
+// built from the column list; no data is ever part of SQL text).
+std::string InsertSql(size_t rows) {
+  std::string sql =
+      "INSERT OR IGNORE INTO traces (trace_id, span_id, parent_span_id, thread_id, "
+      "operation_name, start_time_us, finish_time_us, attribute, run_id, project_id, tenant, "
+      "label, tags, kind, status_code, status_message, events, resource, scope_name, "
+      "received_at_us) VALUES ";
+  for (size_t r = 0; r < rows; ++r) {
+    if (r > 0) sql += ',';
+    sql += "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  }
+  return sql;
+}
 
 std::string SqliteError(sqlite3* db, const std::string& what) {
   return what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory");
@@ -77,16 +100,19 @@ bool Exec(sqlite3* db, const char* sql, std::string* error) {
   return true;
 }
 
-int UserVersion(sqlite3* db) {
+// The integer a PRAGMA returns, -1 on error.
+int PragmaInt(sqlite3* db, const char* pragma) {
   sqlite3_stmt* stmt = nullptr;
-  int version = -1;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+  int value = -1;
+  if (sqlite3_prepare_v2(db, pragma, -1, &stmt, nullptr) == SQLITE_OK &&
       sqlite3_step(stmt) == SQLITE_ROW) {
-    version = sqlite3_column_int(stmt, 0);
+    value = sqlite3_column_int(stmt, 0);
   }
   sqlite3_finalize(stmt);
-  return version;
+  return value;
 }
+
+int UserVersion(sqlite3* db) { return PragmaInt(db, "PRAGMA user_version"); }
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -94,30 +120,120 @@ int64_t NowUs() {
       .count();
 }
 
-void BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
-  // SQLITE_STATIC: the row outlives the statement step that reads it.
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-void BindOptional(sqlite3_stmt* stmt, int index, const std::optional<std::string>& text) {
-  if (text) {
-    BindText(stmt, index, *text);
-  } else {
-    sqlite3_bind_null(stmt, index);
-  }
+// SQLite's memory statistics take a global mutex on every allocation; nothing here reads them.
+// Only possible before SQLite initializes (a no-op afterwards, e.g. when the process opened another
+// database first).
+void DisableMemoryStatistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
 }  // namespace
 
+// The rows of a request as the writer binds them: all text in one buffer, each text column an
+// (offset, length) in it (length -1 = NULL). Packed on the caller's thread, so the per-row strings
+// are freed there (where they were allocated) and the writer frees two blocks per request instead
+// of several strings per row.
+struct PackedRows {
+  static constexpr size_t kTextColumns = 15;
+  // The statement parameter (1-based, within a row) of each text column, in ForEachText order.
+  static constexpr std::array<int, kTextColumns> kTextParameter = {1,  2,  3,  4,  5,  8,  9, 10,
+                                                                   11, 12, 13, 16, 17, 18, 19};
+  struct Row {
+    std::array<uint32_t, kTextColumns> offset;
+    std::array<int32_t, kTextColumns> length;
+    int64_t start_time_us;
+    int64_t finish_time_us;
+    int64_t kind;
+    int64_t status_code;
+  };
+  std::string text;
+  std::vector<Row> rows;
+
+  // Text columns in parameter order: trace_id, span_id, parent_span_id, thread_id,
+  // operation_name, attribute, run_id, project_id, tenant, label, tags, status_message, events,
+  // resource, scope_name (nullptr = NULL).
+  template <typename F>
+  static void ForEachText(const SpanRow& row, F&& f) {
+    const auto optional = [](const std::optional<std::string>& value) {
+      return value ? &*value : nullptr;
+    };
+    f(&row.trace_id);
+    f(&row.span_id);
+    f(optional(row.parent_span_id));
+    f(optional(row.thread_id));
+    f(&row.operation_name);
+    f(&row.attribute);
+    f(optional(row.run_id));
+    f(optional(row.project_id));
+    f(&row.tenant);
+    f(optional(row.label));
+    f(optional(row.tags));
+    f(optional(row.status_message));
+    f(&row.events);
+    f(&row.resource);
+    f(optional(row.scope_name));
+  }
+
+  // Returns false when the text does not fit 32-bit offsets (the receivers' request limits keep
+  // requests far below that).
+  bool Pack(const std::vector<SpanRow>& in) {
+    size_t total = 0;
+    for (const SpanRow& row : in) {
+      ForEachText(row, [&](const std::string* value) {
+        if (value != nullptr) total += value->size();
+      });
+    }
+    if (total > static_cast<size_t>(INT32_MAX)) return false;
+    text.reserve(total);
+    rows.resize(in.size());
+    for (size_t r = 0; r < in.size(); ++r) {
+      const SpanRow& row = in[r];
+      Row& out = rows[r];
+      size_t column = 0;
+      ForEachText(row, [&](const std::string* value) {
+        out.offset[column] = static_cast<uint32_t>(text.size());
+        out.length[column] = value != nullptr ? static_cast<int32_t>(value->size()) : -1;
+        if (value != nullptr) text += *value;
+        ++column;
+      });
+      out.start_time_us = row.start_time_us;
+      out.finish_time_us = row.finish_time_us;
+      out.kind = row.kind;
+      out.status_code = row.status_code;
+    }
+    return true;
+  }
+
+  void Bind(sqlite3_stmt* insert, int base, size_t r, int64_t now) const {
+    const Row& row = rows[r];
+    for (size_t c = 0; c < kTextColumns; ++c) {
+      const int index = base + kTextParameter[c];
+      if (row.length[c] < 0) {
+        sqlite3_bind_null(insert, index);
+      } else {
+        // SQLITE_STATIC: the text outlives the statement step that reads it.
+        sqlite3_bind_text(insert, index, text.data() + row.offset[c], row.length[c], SQLITE_STATIC);
+      }
+    }
+    sqlite3_bind_int64(insert, base + 6, row.start_time_us);
+    sqlite3_bind_int64(insert, base + 7, row.finish_time_us);
+    sqlite3_bind_int64(insert, base + 14, row.kind);
+    sqlite3_bind_int64(insert, base + 15, row.status_code);
+    sqlite3_bind_int64(insert, base + 20, now);
+  }
+};
+
 struct SqliteSpanStore::Impl {
   struct Request {
-    std::vector<SpanRow> rows;
+    PackedRows rows;
     Callback done;
   };
 
   SqliteSpanStoreOptions options;
   sqlite3* db = nullptr;
-  sqlite3_stmt* insert = nullptr;
+  // inserts[n - 1] inserts n rows; prepared when first needed (writer thread only).
+  std::vector<sqlite3_stmt*> inserts = std::vector<sqlite3_stmt*>(kRowsPerStatement, nullptr);
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -128,9 +244,82 @@ struct SqliteSpanStore::Impl {
   SqliteSpanStoreStats stats;   // guarded by mu
   std::thread writer;
 
+  // Checkpoints run on their own thread and connection, so the writer only appends to the WAL.
+  // The writer's WAL hook asks for one when the WAL holds kCheckpointBytes; beyond kMaxWalBytes
+  // (the checkpointer cannot keep up, or the WAL could never be restarted because it is never
+  // fully checkpointed between two write transactions) the writer checkpoints itself.
+  sqlite3* checkpoint_db = nullptr;
+  std::mutex checkpoint_mu;
+  std::mutex checkpoint_run_mu;  // held while a checkpoint runs (either thread)
+  std::condition_variable checkpoint_cv;
+  bool checkpoint_wanted = false;   // guarded by checkpoint_mu
+  bool checkpoint_closing = false;  // guarded by checkpoint_mu
+  std::thread checkpointer;
+  int64_t page_size = 4096;
+
   ~Impl() {
-    sqlite3_finalize(insert);
+    for (sqlite3_stmt* stmt : inserts) sqlite3_finalize(stmt);
+    // The checkpointer's connection first: the last connection to close checkpoints and removes
+    // the WAL.
+    sqlite3_close(checkpoint_db);
     sqlite3_close(db);
+  }
+
+  static int WalHook(void* arg, sqlite3* connection, const char* name, int frames) {
+    auto* self = static_cast<Impl*>(arg);
+    const int64_t bytes = static_cast<int64_t>(frames) * self->page_size;
+    if (bytes >= kMaxWalBytes || self->checkpoint_db == nullptr) {
+      if (bytes >= kCheckpointBytes) {
+        // Waits for a checkpoint the checkpointer is running (two checkpoints cannot run at
+        // once; a PASSIVE one would just give up), then copies what it left: afterwards the WAL
+        // is fully checkpointed and the next write transaction restarts it from the beginning.
+        std::lock_guard running(self->checkpoint_run_mu);
+        sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      }
+    } else if (bytes >= kCheckpointBytes) {
+      std::lock_guard lock(self->checkpoint_mu);
+      self->checkpoint_wanted = true;
+      self->checkpoint_cv.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void RunCheckpointer() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mu);
+        checkpoint_cv.wait(lock, [&] { return checkpoint_wanted || checkpoint_closing; });
+        if (checkpoint_closing) return;
+        checkpoint_wanted = false;
+      }
+      // PASSIVE: copies what no reader still needs, never blocks the writer or readers. A
+      // failure (e.g. SQLITE_BUSY) is retried at the next request.
+      std::lock_guard running(checkpoint_run_mu);
+      sqlite3_wal_checkpoint_v2(checkpoint_db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+    }
+  }
+
+  void StopCheckpointer() {
+    {
+      std::lock_guard lock(checkpoint_mu);
+      checkpoint_closing = true;
+      checkpoint_cv.notify_one();
+    }
+    if (checkpointer.joinable()) checkpointer.join();
+  }
+
+  sqlite3_stmt* Insert(size_t rows) {
+    sqlite3_stmt*& stmt = inserts[rows - 1];
+    if (stmt == nullptr) {
+      const std::string sql = InsertSql(rows);
+      if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
+                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        stmt = nullptr;
+      }
+    }
+    return stmt;
   }
 
   bool Migrate(std::string* error) {
@@ -164,31 +353,24 @@ struct SqliteSpanStore::Impl {
     const int64_t now = NowUs();
     inserted.assign(batch.size(), 0);
     for (size_t r = 0; r < batch.size(); ++r) {
-      for (const SpanRow& row : batch[r].rows) {
+      const PackedRows& rows = batch[r].rows;
+      // A statement never spans two requests, so its changes count belongs to one request.
+      for (size_t first = 0; first < rows.rows.size(); first += kRowsPerStatement) {
+        const size_t count = std::min(kRowsPerStatement, rows.rows.size() - first);
+        sqlite3_stmt* insert = Insert(count);
+        if (insert == nullptr) {
+          error = SqliteError(db, "cannot prepare insert");
+          std::string ignored;
+          Exec(db, "ROLLBACK", &ignored);
+          return false;
+        }
+        for (size_t k = 0; k < count; ++k) {
+          rows.Bind(insert, static_cast<int>(k) * kColumnsPerRow, first + k, now);
+        }
+        const int step = sqlite3_step(insert);
         sqlite3_reset(insert);
-        BindText(insert, 1, row.trace_id);
-        BindText(insert, 2, row.span_id);
-        BindOptional(insert, 3, row.parent_span_id);
-        BindOptional(insert, 4, row.thread_id);
-        BindText(insert, 5, row.operation_name);
-        sqlite3_bind_int64(insert, 6, row.start_time_us);
-        sqlite3_bind_int64(insert, 7, row.finish_time_us);
-        BindText(insert, 8, row.attribute);
-        BindOptional(insert, 9, row.run_id);
-        BindOptional(insert, 10, row.project_id);
-        BindText(insert, 11, row.tenant);
-        BindOptional(insert, 12, row.label);
-        BindOptional(insert, 13, row.tags);
-        sqlite3_bind_int64(insert, 14, row.kind);
-        sqlite3_bind_int64(insert, 15, row.status_code);
-        BindOptional(insert, 16, row.status_message);
-        BindText(insert, 17, row.events);
-        BindText(insert, 18, row.resource);
-        BindOptional(insert, 19, row.scope_name);
-        sqlite3_bind_int64(insert, 20, now);
-        if (sqlite3_step(insert) != SQLITE_DONE) {
+        if (step != SQLITE_DONE) {
           error = SqliteError(db, "insert failed");
-          sqlite3_reset(insert);
           std::string ignored;
           Exec(db, "ROLLBACK", &ignored);
           return false;
@@ -196,8 +378,6 @@ struct SqliteSpanStore::Impl {
         inserted[r] += static_cast<size_t>(sqlite3_changes(db));
       }
     }
-    sqlite3_reset(insert);
-    sqlite3_clear_bindings(insert);
     if (!Exec(db, "COMMIT", &error)) {
       std::string ignored;
       Exec(db, "ROLLBACK", &ignored);
@@ -215,14 +395,15 @@ struct SqliteSpanStore::Impl {
         cv.wait(lock, [&] { return !pending.empty() || closing; });
         if (pending.empty()) return;  // closing and drained
         batch.swap(pending);
-        pending_rows = 0;
+        // Only the rows taken: a writer may have counted rows it is still packing.
+        for (const Request& request : batch) pending_rows -= request.rows.rows.size();
       }
       std::string error;
       const bool ok = Commit(batch, inserted, error);
       size_t total_rows = 0;
       size_t total_inserted = 0;
       for (size_t r = 0; r < batch.size(); ++r) {
-        total_rows += batch[r].rows.size();
+        total_rows += batch[r].rows.rows.size();
         if (ok) total_inserted += inserted[r];
       }
       {
@@ -260,6 +441,7 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
       err = "no database path";
       return nullptr;
     }
+    DisableMemoryStatistics();
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(options.path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
       err = SqliteError(impl->db, "cannot open database " + options.path);
@@ -269,11 +451,13 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
     std::string exec_error;
     // journal_mode returns the resulting mode as a row; sqlite3_exec ignores it. A read-only or
     // unwritable location fails here or in the migration below.
-    if (!Exec(impl->db, "PRAGMA journal_mode=WAL", &exec_error) ||
+    if (!Exec(impl->db, "PRAGMA page_size=65536", &exec_error) ||
+        !Exec(impl->db, "PRAGMA journal_mode=WAL", &exec_error) ||
         !Exec(impl->db,
               options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
               &exec_error) ||
-        !Exec(impl->db, "PRAGMA foreign_keys=OFF", &exec_error)) {
+        !Exec(impl->db, "PRAGMA foreign_keys=OFF", &exec_error) ||
+        !Exec(impl->db, "PRAGMA cache_size=-16384", &exec_error)) {
       err = "cannot configure database " + options.path + ": " + exec_error;
       return nullptr;
     }
@@ -281,12 +465,29 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
       err = "database " + options.path + ": " + exec_error;
       return nullptr;
     }
-    if (sqlite3_prepare_v3(impl->db, kInsertSql, -1, SQLITE_PREPARE_PERSISTENT, &impl->insert,
-                           nullptr) != SQLITE_OK) {
+    // The statements the writer uses for sure, prepared now so that an error shows at Open.
+    if (impl->Insert(1) == nullptr || impl->Insert(kRowsPerStatement) == nullptr) {
       err = SqliteError(impl->db, "cannot prepare insert");
       return nullptr;
     }
+    impl->page_size = PragmaInt(impl->db, "PRAGMA page_size");
     Impl* raw = impl.get();
+    // The checkpointer is an optimization: without its connection the writer checkpoints itself.
+    if (sqlite3_open_v2(options.path.c_str(), &impl->checkpoint_db, flags, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(impl->checkpoint_db, 5000);
+      // Reading the journal mode opens the database on this connection (a checkpoint on a
+      // connection that has not is a no-op); the checkpoint syncs as the writer's setting says.
+      std::string ignored;
+      Exec(impl->checkpoint_db, "PRAGMA journal_mode=WAL", &ignored);
+      Exec(impl->checkpoint_db,
+           options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+           &ignored);
+      impl->checkpointer = std::thread([raw] { raw->RunCheckpointer(); });
+    } else {
+      sqlite3_close(impl->checkpoint_db);
+      impl->checkpoint_db = nullptr;
+    }
+    sqlite3_wal_hook(impl->db, &Impl::WalHook, raw);
     impl->writer = std::thread([raw] { raw->Run(); });
     return std::unique_ptr<SqliteSpanStore>(new SqliteSpanStore(std::move(impl)));
   } catch (const std::exception& e) {
@@ -299,23 +500,42 @@ SqliteSpanStore::~SqliteSpanStore() { Close(); }
 
 void SqliteSpanStore::WriteAsync(std::vector<SpanRow> rows, Callback done) {
   WriteResult refused;
+  const size_t count = rows.size();
+  bool admitted = false;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->closing) {
       refused.error = "store is closed";
     } else if (impl_->pending_rows > 0 &&
-               impl_->pending_rows + rows.size() > impl_->options.max_pending_rows) {
+               impl_->pending_rows + count > impl_->options.max_pending_rows) {
       refused.error = "store overloaded: too many rows waiting for commit";
       refused.overloaded = true;
       ++impl_->stats.requests_refused;
     } else {
-      impl_->pending_rows += rows.size();
-      impl_->pending.push_back({std::move(rows), std::move(done)});
+      // Counted now, so that concurrent writers are refused while this one packs its rows.
+      impl_->pending_rows += count;
+      admitted = true;
+    }
+  }
+  if (!admitted) {
+    if (done) done(refused);
+    return;
+  }
+  Impl::Request request;
+  const bool packed = request.rows.Pack(rows);
+  rows = std::vector<SpanRow>();  // freed here, on the thread that built them
+  request.done = std::move(done);
+  {
+    std::lock_guard lock(impl_->mu);
+    if (packed && !impl_->closing) {
+      impl_->pending.push_back(std::move(request));
       impl_->cv.notify_one();
       return;
     }
+    impl_->pending_rows -= count;
+    refused.error = packed ? "store is closed" : "write request too large";
   }
-  if (done) done(refused);
+  if (request.done) request.done(refused);
 }
 
 void SqliteSpanStore::Close() {
@@ -327,6 +547,7 @@ void SqliteSpanStore::Close() {
     impl_->cv.notify_one();
   }
   if (impl_->writer.joinable()) impl_->writer.join();
+  impl_->StopCheckpointer();
 }
 
 SqliteSpanStoreStats SqliteSpanStore::Stats() const noexcept {

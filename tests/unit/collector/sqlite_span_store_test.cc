@@ -176,5 +176,70 @@ TEST_F(SqliteSpanStoreTest, ManyConcurrentWritersAreGroupCommitted) {
   EXPECT_LE(store->Stats().transactions, 200u);
 }
 
+// A request is inserted by statements of up to 32 rows each; 100 rows take 4 statements (32, 32,
+// 32, 4). Every row must land exactly once, in order, and duplicates (inside the request, and of an
+// earlier request) must be counted per request.
+TEST_F(SqliteSpanStoreTest, LargeRequestsAreStoredInOrderWithExactCounts) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  std::vector<SpanRow> first;
+  for (int i = 0; i < 100; ++i) {
+    SpanRow row = Row(std::to_string(1000 + i));
+    row.operation_name = "op" + std::to_string(i);
+    row.start_time_us = i;
+    if (i % 3 == 0) row.thread_id = "th" + std::to_string(i);
+    first.push_back(row);
+  }
+  first.push_back(Row("1000"));  // duplicate inside the request: ignored
+  const WriteResult a = store->Write(first);
+  EXPECT_TRUE(a.ok);
+  EXPECT_EQ(a.inserted, 100u);
+  std::vector<SpanRow> second;
+  for (int i = 95; i < 140; ++i) second.push_back(Row(std::to_string(1000 + i)));  // 5 known
+  const WriteResult b = store->Write(second);
+  EXPECT_TRUE(b.ok);
+  EXPECT_EQ(b.inserted, 40u);
+  store->Close();
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"140"});
+  const auto ids = Query("SELECT span_id FROM traces ORDER BY rowid");
+  ASSERT_EQ(ids.size(), 140u);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], std::to_string(1000 + i));
+  EXPECT_EQ(
+      Query("SELECT operation_name || '|' || start_time_us || '|' || quote(thread_id) FROM "
+            "traces WHERE span_id IN ('1000', '1031', '1032', '1099', '1100') ORDER BY rowid"),
+      (std::vector<std::string>{"op0|0|'th0'", "op31|31|NULL", "op32|32|NULL", "op99|99|'th99'",
+                                "op|10|NULL"}));
+  EXPECT_EQ(store->Stats().rows_inserted, 140u);
+  EXPECT_EQ(store->Stats().rows_ignored, 6u);
+}
+
+// The WAL is checkpointed while the store writes (on the checkpointer's connection, or by the
+// writer when the WAL grows past its limit), so it does not grow with the database: after 60 MiB
+// of rows, the WAL is far smaller than the data, every row is readable, and Close() removes it.
+TEST_F(SqliteSpanStoreTest, WalIsCheckpointedDuringWritesAndRemovedAtClose) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  const std::string big(2000, 'x');
+  int id = 0;
+  for (int request = 0; request < 100; ++request) {
+    std::vector<SpanRow> rows;
+    for (int i = 0; i < 300; ++i) {
+      SpanRow row = Row(std::to_string(++id));
+      row.attribute = R"({"payload":")" + big + R"("})";
+      rows.push_back(std::move(row));
+    }
+    ASSERT_TRUE(store->Write(std::move(rows)).ok);
+  }
+  const std::string wal = path_ + "-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_LT(std::filesystem::file_size(wal), 48u << 20);
+  EXPECT_GT(std::filesystem::file_size(path_), 48u << 20);
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"30000"});
+  store->Close();
+  store.reset();
+  EXPECT_FALSE(std::filesystem::exists(wal));
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"30000"});
+}
+
 }  // namespace
 }  // namespace vllora::collector
