@@ -30,7 +30,16 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
       return std::unique_ptr<Span>(new Span(SpanContext(
           trace_id, span_id, 0, false, has_parent ? parent.trace_state() : std::string())));
     }
-    SamplingResult result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
+    // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
+    // skips ShouldSample and its SamplingResult; the span keeps the parent's tracestate, as
+    // ShouldSample would.
+    SamplingResult result;
+    if (const std::optional<SamplingDecision> fixed = state.sampler->FixedDecision(parent)) {
+      result.decision = *fixed;
+      if (has_parent && !parent.trace_state().empty()) result.trace_state = parent.trace_state();
+    } else {
+      result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
+    }
     const uint8_t flags = result.decision == SamplingDecision::kRecordAndSample
                               ? static_cast<uint8_t>(TraceFlags::kSampled)
                               : static_cast<uint8_t>(TraceFlags::kNone);

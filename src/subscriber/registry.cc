@@ -133,6 +133,19 @@ void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexce
   ext.deleter = deleter;
 }
 
+void* SpanRef::ClaimInline(int slot, void (*destroy)(void*)) const noexcept {
+  if (record_ == nullptr || slot < 0) return nullptr;
+  auto& ext = record_->extensions[static_cast<size_t>(slot)];
+  const uint32_t bit = uint32_t{1} << slot;
+  if ((record_->extensions_set & bit) != 0 && ext.value != nullptr && ext.deleter != nullptr) {
+    ext.deleter(ext.value);
+  }
+  record_->extensions_set |= bit;
+  ext.value = ext.storage;
+  ext.deleter = destroy;
+  return ext.storage;
+}
+
 void* SpanRef::ResetInline(int slot) const noexcept {
   if (record_ == nullptr || slot < 0) return nullptr;
   auto& ext = record_->extensions[static_cast<size_t>(slot)];

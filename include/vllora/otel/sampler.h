@@ -39,7 +39,9 @@ class Sampler {
                                       std::string_view name, SpanKind kind) noexcept = 0;
   /// The decision ShouldSample() makes for every span under `parent` (invalid: a new root) when
   /// it depends on nothing else — not the trace id, name or kind; nullopt otherwise (the
-  /// default). Instrumentation uses it to skip building spans that would be dropped.
+  /// default). When it returns a decision, the Tracer uses it instead of calling ShouldSample()
+  /// and gives the span its parent's tracestate; instrumentation uses it to skip building spans
+  /// that would be dropped.
   virtual std::optional<SamplingDecision> FixedDecision(const SpanContext& parent) const noexcept {
     (void)parent;
     return std::nullopt;

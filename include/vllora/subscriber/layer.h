@@ -71,7 +71,16 @@ class SpanRef {
   /// (no allocation); a bigger one is allocated as with Set(). Returns null for an empty SpanRef.
   template <class T, class... Args>
   T* Emplace(Args&&... args) const {
-    if constexpr (sizeof(T) <= internal::kInlineExtensionBytes && alignof(T) <= alignof(void*)) {
+    constexpr bool kInline =
+        sizeof(T) <= internal::kInlineExtensionBytes && alignof(T) <= alignof(void*);
+    if constexpr (kInline && std::is_nothrow_constructible_v<T, Args&&...>) {
+      // One call: the slot is claimed (with T's destructor) and then constructed, which cannot
+      // throw, so the span never sees a claimed slot without a T in it.
+      void* storage =
+          ClaimInline(internal::ExtensionSlot<T>(), [](void* p) { static_cast<T*>(p)->~T(); });
+      if (storage == nullptr) return nullptr;
+      return ::new (storage) T(std::forward<Args>(args)...);
+    } else if constexpr (kInline) {
       const int slot = internal::ExtensionSlot<T>();
       void* storage = ResetInline(slot);
       if (storage == nullptr) return nullptr;
@@ -90,6 +99,8 @@ class SpanRef {
   /// Destroys the slot's current value (if any) and returns the slot's inline storage; null
   /// for an empty SpanRef or an invalid slot.
   void* ResetInline(int slot) const noexcept;
+  /// ResetInline + SetRaw(slot, storage, destroy) in one call; returns the storage (or null).
+  void* ClaimInline(int slot, void (*destroy)(void*)) const noexcept;
   void* GetRaw(int slot) const noexcept;
   void SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept;
   internal::SpanRecord* record_ = nullptr;
