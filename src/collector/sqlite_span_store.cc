@@ -71,6 +71,10 @@ constexpr int kColumnsPerRow = 20;
 constexpr int64_t kCheckpointBytes = 4 << 20;
 constexpr int64_t kMaxWalBytes = 32 << 20;
 
+// Packed request buffers kept for reuse: how many, and the largest text kept.
+constexpr size_t kMaxSpareBuffers = 8;
+constexpr size_t kMaxSpareText = 2 << 20;
+
 // "INSERT OR IGNORE INTO traces (...) VALUES (?,...),(?,...)" for `rows` rows (constant text
 // built from the column list; no data is ever part of SQL text).
 std::string InsertSql(size_t rows) {
@@ -238,10 +242,13 @@ struct SqliteSpanStore::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::deque<Request> pending;  // guarded by mu
-  size_t pending_rows = 0;      // guarded by mu
-  bool closing = false;         // guarded by mu
-  bool closed = false;          // guarded by mu
-  SqliteSpanStoreStats stats;   // guarded by mu
+  // Buffers of committed requests, reused by the next WriteAsync calls (no fresh memory, and its
+  // page faults, per request). Bounded in number and size.
+  std::vector<PackedRows> spare;  // guarded by mu
+  size_t pending_rows = 0;        // guarded by mu
+  bool closing = false;           // guarded by mu
+  bool closed = false;            // guarded by mu
+  SqliteSpanStoreStats stats;     // guarded by mu
   std::thread writer;
 
   // Checkpoints run on their own thread and connection, so the writer only appends to the WAL.
@@ -415,6 +422,13 @@ struct SqliteSpanStore::Impl {
         } else {
           stats.requests_failed += batch.size();
         }
+        for (Request& request : batch) {
+          if (spare.size() < kMaxSpareBuffers && request.rows.text.capacity() <= kMaxSpareText) {
+            request.rows.text.clear();
+            request.rows.rows.clear();
+            spare.push_back(std::move(request.rows));
+          }
+        }
       }
       for (size_t r = 0; r < batch.size(); ++r) {
         WriteResult result;
@@ -502,6 +516,7 @@ void SqliteSpanStore::WriteAsync(std::vector<SpanRow> rows, Callback done) {
   WriteResult refused;
   const size_t count = rows.size();
   bool admitted = false;
+  Impl::Request request;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->closing) {
@@ -515,13 +530,16 @@ void SqliteSpanStore::WriteAsync(std::vector<SpanRow> rows, Callback done) {
       // Counted now, so that concurrent writers are refused while this one packs its rows.
       impl_->pending_rows += count;
       admitted = true;
+      if (!impl_->spare.empty()) {
+        request.rows = std::move(impl_->spare.back());
+        impl_->spare.pop_back();
+      }
     }
   }
   if (!admitted) {
     if (done) done(refused);
     return;
   }
-  Impl::Request request;
   const bool packed = request.rows.Pack(rows);
   rows = std::vector<SpanRow>();  // freed here, on the thread that built them
   request.done = std::move(done);
