@@ -4,10 +4,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/export_common.h"
@@ -24,6 +26,10 @@ using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
 
 // The request is already serialized (otlp_wire.h), so it goes through the generic stub as raw
 // bytes instead of being parsed into a message only for the generated stub to serialize it again.
+// Below this many spans per request, splitting a batch costs more (per-call overhead) than
+// sending the parts at the same time gains.
+constexpr uint64_t kMinSpansPerRequest = 256;
+
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 // One unary call on the generic stub, driven to completion on `cq` by the calling thread (no
@@ -137,19 +143,55 @@ struct OtlpGrpcExporter::Impl {
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
-  // Guards `wire` and `cq`. The SDK never calls Export() concurrently; a caller that does is
-  // served one export at a time (two threads waiting on one queue would take each other's events).
+  // The encode buffer and completion queue of one request in flight.
+  struct Lane {
+    // The encoded request, reused across exports.
+    std::string wire;
+    // Calls complete here; the lane's thread waits on it (see BlockingUnaryCall).
+    grpc::CompletionQueue cq;
+
+    Lane() = default;
+    Lane(const Lane&) = delete;
+    Lane& operator=(const Lane&) = delete;
+    ~Lane() {
+      cq.Shutdown();
+      void* tag = nullptr;
+      bool ok = false;
+      while (cq.Next(&tag, &ok)) {
+      }
+    }
+  };
+
+  // A thread that sends one part of a batch while the export thread sends another.
+  struct Helper {
+    Lane lane;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::span<const std::unique_ptr<otel::SpanData>> job;  // guarded by `mutex`
+    SteadyClock::time_point deadline;                      // guarded by `mutex`
+    bool has_job = false;                                  // guarded by `mutex`
+    bool done = false;                                     // guarded by `mutex`
+    bool stop = false;                                     // guarded by `mutex`
+    otel::ExportResult result = otel::ExportResult::kSuccess;
+    std::thread thread;
+  };
+
+  // Guards the lanes. The SDK never calls Export() concurrently; a caller that does is served
+  // one export at a time (two threads waiting on one queue would take each other's events).
   std::mutex send_mutex;
-  // The encoded request, reused across exports.
-  std::string wire;
-  // Export calls complete here; the exporting thread waits on it (see BlockingUnaryCall).
-  grpc::CompletionQueue cq;
+  Lane lane;
+  // Created on the first batch big enough to split (guarded by `send_mutex`).
+  std::vector<std::unique_ptr<Helper>> helpers;
+  bool helpers_failed = false;
 
   ~Impl() {
-    cq.Shutdown();
-    void* tag = nullptr;
-    bool ok = false;
-    while (cq.Next(&tag, &ok)) {
+    for (auto& helper : helpers) {
+      {
+        std::lock_guard<std::mutex> lock(helper->mutex);
+        helper->stop = true;
+      }
+      helper->cv.notify_one();
+      helper->thread.join();
     }
   }
 
@@ -160,13 +202,110 @@ struct OtlpGrpcExporter::Impl {
   internal::LogLimiter failure_log;
   internal::LogLimiter partial_log;
 
+  static uint64_t CountSpans(std::span<const std::unique_ptr<otel::SpanData>> part) noexcept {
+    uint64_t count = 0;
+    for (const auto& span : part) {
+      if (span) ++count;
+    }
+    return count;
+  }
+
+  void RunHelper(Helper& helper) noexcept {
+    std::unique_lock<std::mutex> lock(helper.mutex);
+    while (true) {
+      helper.cv.wait(lock, [&] { return helper.has_job || helper.stop; });
+      if (helper.stop) return;
+      const auto job = helper.job;
+      const SteadyClock::time_point deadline = helper.deadline;
+      lock.unlock();
+      otel::ExportResult result = otel::ExportResult::kFailure;
+      const uint64_t count = CountSpans(job);
+      try {
+        result =
+            count == 0 ? otel::ExportResult::kSuccess : SendPart(helper.lane, job, count, deadline);
+      } catch (...) {
+        counters.failed_spans.fetch_add(count, std::memory_order_relaxed);
+      }
+      lock.lock();
+      helper.result = result;
+      helper.has_job = false;
+      helper.done = true;
+      helper.cv.notify_all();
+    }
+  }
+
+  // Starts the helper threads for `wanted` concurrent requests; false if none could be started.
+  bool EnsureHelpers(size_t wanted) {
+    if (helpers_failed) return !helpers.empty();
+    while (helpers.size() + 1 < wanted) {
+      auto helper = std::make_unique<Helper>();
+      try {
+        Helper* raw = helper.get();
+        helper->thread = std::thread([this, raw] { RunHelper(*raw); });
+      } catch (...) {
+        helpers_failed = true;
+        Emit(otel::DiagnosticLevel::kWarn,
+             "OTLP gRPC exporter: cannot start a sender thread; sending fewer requests at a time");
+        break;
+      }
+      helpers.push_back(std::move(helper));
+    }
+    return !helpers.empty();
+  }
+
+  // Splits a big batch into up to max_concurrent_requests requests of at least
+  // kMinSpansPerRequest spans, sends them at the same time (the export thread sends the first,
+  // helper threads the others) and waits for all: Export() stays synchronous, its result and the
+  // counters are complete when it returns. Each request has its own retries within the shared
+  // deadline; the result is a success only if every request succeeded.
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
     const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
+    const std::span<const std::unique_ptr<otel::SpanData>> all(batch.data(), batch.size());
     std::lock_guard<std::mutex> send_lock(send_mutex);
-    internal::EncodeExportRequest(
-        std::span<const std::unique_ptr<otel::SpanData>>(batch.data(), batch.size()), wire);
+    size_t parts = std::min<size_t>(std::max(options.max_concurrent_requests, size_t{1}),
+                                    static_cast<size_t>(count / kMinSpansPerRequest));
+    if (parts > 1 && !EnsureHelpers(parts)) parts = 1;
+    parts = std::min(parts, helpers.size() + 1);
+    if (parts <= 1) return SendPart(lane, all, count, deadline);
+
+    const size_t per_part = (all.size() + parts - 1) / parts;
+    for (size_t i = 1; i < parts; ++i) {
+      Helper& helper = *helpers[i - 1];
+      const size_t begin = std::min(all.size(), i * per_part);
+      {
+        std::lock_guard<std::mutex> lock(helper.mutex);
+        helper.job = all.subspan(begin, std::min(per_part, all.size() - begin));
+        helper.deadline = deadline;
+        helper.has_job = true;
+        helper.done = false;
+      }
+      helper.cv.notify_one();
+    }
+    const auto first = all.subspan(0, std::min(per_part, all.size()));
+    otel::ExportResult result = otel::ExportResult::kFailure;
+    const uint64_t first_count = CountSpans(first);
+    try {
+      result = SendPart(lane, first, first_count, deadline);
+    } catch (...) {
+      counters.failed_spans.fetch_add(first_count, std::memory_order_relaxed);
+    }
+    // Always wait for the helpers: they read `batch`, which the caller frees after we return.
+    for (size_t i = 1; i < parts; ++i) {
+      Helper& helper = *helpers[i - 1];
+      std::unique_lock<std::mutex> lock(helper.mutex);
+      helper.cv.wait(lock, [&] { return helper.done; });
+      if (helper.result != otel::ExportResult::kSuccess) result = otel::ExportResult::kFailure;
+    }
+    return result;
+  }
+
+  // Sends `part` (`count` non-null spans) as one request, with retries, until `deadline`.
+  otel::ExportResult SendPart(Lane& lane_used,
+                              std::span<const std::unique_ptr<otel::SpanData>> part, uint64_t count,
+                              SteadyClock::time_point deadline) {
+    internal::EncodeExportRequest(part, lane_used.wire);
     // One copy into a gRPC slice; the byte buffer is then shared by every attempt.
-    grpc::Slice slice(wire.data(), wire.size());
+    grpc::Slice slice(lane_used.wire.data(), lane_used.wire.size());
     const grpc::ByteBuffer request(&slice, 1);
 
     grpc::Status status;
@@ -184,7 +323,7 @@ struct OtlpGrpcExporter::Impl {
             return internal::AttemptResult{internal::AttemptResult::kPermanent, std::nullopt};
           }
           grpc::ByteBuffer reply;
-          status = BlockingUnaryCall(*stub, cq, context, request, reply);
+          status = BlockingUnaryCall(*stub, lane_used.cq, context, request, reply);
           shutdown.WithLock([&] {
             in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
                             in_flight.end());

@@ -57,6 +57,12 @@ struct OtlpGrpcExporterOptions {
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
   double backoff_multiplier = 1.5;
+  /// Requests one Export() may have in flight at the same time: a batch of at least 2 x 256
+  /// spans is split into up to this many requests (of >= 256 spans each), sent and encoded in
+  /// parallel (by up to max_concurrent_requests - 1 helper threads, started on first use).
+  /// Export() still returns only when every request has completed, with the combined result;
+  /// each request has its own retries within `timeout`. 1 = one request per Export().
+  size_t max_concurrent_requests = 2;
 
   /// Defaults overridden by the standard environment variables, the trace-specific one winning
   /// over the generic one (OTEL_EXPORTER_OTLP_TRACES_X over OTEL_EXPORTER_OTLP_X):

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -311,6 +312,56 @@ TEST(OtlpGrpcExporterIntegration, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(receiver->Requests().size(), 3u);
   EXPECT_EQ(exporter->Stats().retries, 2u);
   EXPECT_EQ(exporter->Stats().failed_spans, 1u);
+}
+
+// A batch of at least 2 x 256 spans is sent as max_concurrent_requests requests at once; the
+// call still returns only when all are answered, with complete counters.
+TEST(OtlpGrpcExporterIntegration, BigBatchIsSplitIntoConcurrentRequestsDeliveredOnce) {
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
+  options.max_concurrent_requests = 3;
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(900);
+  batch[5] = nullptr;  // a null entry is skipped, not counted
+  ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
+  EXPECT_EQ(exporter->Stats().exported_spans, 899u);
+  EXPECT_EQ(exporter->Stats().export_calls, 1u);
+  EXPECT_EQ(exporter->Stats().failed_spans, 0u);
+  ASSERT_TRUE(receiver->WaitForRequests(3, kWait));
+  const std::vector<Json> requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  std::vector<int> counts;
+  for (const Json& request : requests) counts.push_back(request["spanCount"].get<int>());
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, (std::vector<int>{299, 300, 300}));
+  // A batch below 2 x 256 spans stays one request.
+  auto small = SimpleBatch(511);
+  ASSERT_EQ(exporter->Export(small), otel::ExportResult::kSuccess);
+  ASSERT_TRUE(receiver->WaitForRequests(4, kWait));
+  EXPECT_EQ(receiver->Requests().size(), 4u);
+  EXPECT_EQ(receiver->Requests()[3]["spanCount"], 511);
+}
+
+TEST(OtlpGrpcExporterIntegration, SplitBatchFailsAsAWholeAndCountsEveryPart) {
+  OtlpReceiverProcess::Options receiver_options;
+  receiver_options.fail_first = 100;
+  receiver_options.fail_code = "UNAVAILABLE";
+  auto receiver = StartReceiver(receiver_options);
+  ASSERT_NE(receiver, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
+  options.max_attempts = 2;
+  options.max_concurrent_requests = 2;
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(600);
+  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
+  EXPECT_EQ(exporter->Stats().failed_spans, 600u);
+  EXPECT_EQ(exporter->Stats().exported_spans, 0u);
+  EXPECT_EQ(exporter->Stats().retries, 2u);  // one per part
+  ASSERT_TRUE(receiver->WaitForRequests(4, kWait));
+  EXPECT_EQ(receiver->Requests().size(), 4u);
 }
 
 // RESOURCE_EXHAUSTED is retried only when the answer says when to come back (RetryInfo).
