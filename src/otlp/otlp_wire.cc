@@ -39,9 +39,10 @@ constexpr size_t VarintSize(uint64_t value) noexcept {
 // (rare: the guesses cover the usual sizes), so the output stays canonical.
 class WireWriter {
  public:
+  // Writes from the start of `out`, keeping its bytes beyond what is written: a buffer that is
+  // reused keeps its size, so it is zero-filled (by resize) only when it grows.
   explicit WireWriter(std::string& out) : out_(out) {
-    out_.clear();
-    out_.resize(std::max<size_t>(out_.capacity(), 4096));
+    if (out_.size() < 4096) out_.resize(std::max<size_t>(out_.capacity(), 4096));
     base_ = out_.data();
     cur_ = base_;
     end_ = base_ + out_.size();
@@ -49,7 +50,7 @@ class WireWriter {
   WireWriter(const WireWriter&) = delete;
   WireWriter& operator=(const WireWriter&) = delete;
 
-  void Finish() { out_.resize(static_cast<size_t>(cur_ - base_)); }
+  size_t written() const noexcept { return static_cast<size_t>(cur_ - base_); }
 
   void Ensure(size_t n) {
     if (static_cast<size_t>(end_ - cur_) >= n) return;
@@ -277,6 +278,11 @@ struct ResourceGroup {
 }  // namespace
 
 void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out) {
+  out.resize(EncodeExportRequestInto(batch, out));
+}
+
+size_t EncodeExportRequestInto(std::span<const std::unique_ptr<otel::SpanData>> batch,
+                               std::string& buffer) {
   // Group first (the wire format needs each ResourceSpans / ScopeSpans contiguous). Linear
   // search: a batch almost always has one resource and a few scopes.
   std::vector<ResourceGroup> groups;
@@ -306,7 +312,7 @@ void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
     scope_group->spans.push_back(data.get());
   }
 
-  WireWriter w(out);
+  WireWriter w(buffer);
   for (const ResourceGroup& group : groups) {
     const size_t resource_spans = w.Begin(1, kLarge);
     if (group.resource != nullptr) {
@@ -330,7 +336,7 @@ void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
     if (group.resource != nullptr) w.StringIfNonEmpty(3, group.resource->schema_url());
     w.End(resource_spans);
   }
-  w.Finish();
+  return w.written();
 }
 
 }  // namespace vllora::otlp::internal

@@ -21,4 +21,10 @@ namespace vllora::otlp::internal {
 /// Errors: std::bad_alloc propagates.
 void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out);
 
+/// As EncodeExportRequest(), but the request is the first N bytes of `buffer` (N returned) and
+/// `buffer` keeps its size beyond them, so a reused buffer is not zero-filled again when its
+/// length changes. For the exporters' per-thread buffers.
+size_t EncodeExportRequestInto(std::span<const std::unique_ptr<otel::SpanData>> batch,
+                               std::string& buffer);
+
 }  // namespace vllora::otlp::internal

@@ -303,9 +303,9 @@ struct OtlpGrpcExporter::Impl {
   otel::ExportResult SendPart(Lane& lane_used,
                               std::span<const std::unique_ptr<otel::SpanData>> part, uint64_t count,
                               SteadyClock::time_point deadline) {
-    internal::EncodeExportRequest(part, lane_used.wire);
+    const size_t size = internal::EncodeExportRequestInto(part, lane_used.wire);
     // One copy into a gRPC slice; the byte buffer is then shared by every attempt.
-    grpc::Slice slice(lane_used.wire.data(), lane_used.wire.size());
+    grpc::Slice slice(lane_used.wire.data(), size);
     const grpc::ByteBuffer request(&slice, 1);
 
     grpc::Status status;

@@ -159,6 +159,7 @@ class Generator {
 TEST(OtlpWireEncoding, ManyRandomBatchesMatchTheMessagePathByteForByte) {
   Generator gen(12345);
   std::string buffer = "stale contents the encoder must replace";
+  std::string into_buffer(100000, '#');  // bigger than most requests: keeps stale bytes
   for (int round = 0; round < 300; ++round) {
     std::vector<std::shared_ptr<const otel::Resource>> resources = {nullptr};
     for (size_t i = 0; i < 1 + gen.Below(3); ++i) {
@@ -181,6 +182,9 @@ TEST(OtlpWireEncoding, ManyRandomBatchesMatchTheMessagePathByteForByte) {
     }
     SCOPED_TRACE("round " + std::to_string(round));
     ExpectSameAsOldPath(batch, buffer);
+    const size_t size = internal::EncodeExportRequestInto(batch, into_buffer);
+    EXPECT_EQ(std::string_view(into_buffer).substr(0, size), buffer);
+    EXPECT_GE(into_buffer.size(), size);
     if (HasFatalFailure()) return;
   }
 }
