@@ -124,14 +124,6 @@ int64_t NowUs() {
       .count();
 }
 
-// SQLite's memory statistics take a global mutex on every allocation; nothing here reads them.
-// Only possible before SQLite initializes (a no-op afterwards, e.g. when the process opened another
-// database first).
-void DisableMemoryStatistics() {
-  static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-}
-
 }  // namespace
 
 // The rows of a request as the writer binds them: all text in one buffer, each text column an
@@ -455,7 +447,6 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
       err = "no database path";
       return nullptr;
     }
-    DisableMemoryStatistics();
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(options.path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
       err = SqliteError(impl->db, "cannot open database " + options.path);
