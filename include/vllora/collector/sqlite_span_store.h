@@ -1,8 +1,10 @@
 // SqliteSpanStore: the collector's default SpanStore, one SQLite database file in WAL mode.
 //
 // One writer thread owns the connection. It takes every write request pending at that moment,
-// inserts all their rows in one transaction with one prepared statement (group commit), commits,
-// and only then completes each request: an acknowledged span is in the database file.
+// inserts all their rows in one transaction with multi-row prepared INSERTs (up to 32 rows per
+// statement, never spanning two requests; group commit), commits, and only then completes each
+// request: an acknowledged span is in the database file. WAL checkpoints run on a separate
+// thread with its own connection; the writer checkpoints itself only past a WAL size bound.
 // Durability: WAL with synchronous=NORMAL (default) survives a crash of the collector process
 // (the committed WAL frames are in the OS page cache); with `synchronous_full` every commit is
 // fsync'ed and also survives power loss. See docs/design/0004-collector.md.
