@@ -20,26 +20,14 @@ std::string IdBytes(const std::array<uint8_t, N>& bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), N);
 }
 
-template <size_t N>
-bool AllZero(const std::array<uint8_t, N>& bytes) noexcept {
-  for (uint8_t b : bytes) {
-    if (b != 0) return false;
-  }
-  return true;
-}
-
-uint32_t FlagsFor(uint8_t trace_flags, bool is_remote) noexcept {
-  return uint32_t{trace_flags} | kSpanFlagsHasIsRemote | (is_remote ? kSpanFlagsIsRemote : 0U);
-}
-
 void FillSpan(const otel::SpanData& data, otlp_trace::Span& span) {
   span.set_trace_id(IdBytes(data.trace_id.bytes));
   span.set_span_id(IdBytes(data.span_id.bytes));
   if (!data.trace_state.empty()) AssignUtf8(data.trace_state, *span.mutable_trace_state());
-  if (!AllZero(data.parent_span_id.bytes)) {
+  if (data.parent_span_id.IsValid()) {
     span.set_parent_span_id(IdBytes(data.parent_span_id.bytes));
   }
-  span.set_flags(FlagsFor(data.trace_flags, data.parent_is_remote));
+  span.set_flags(SpanFlags(data.trace_flags, data.parent_is_remote));
   AssignUtf8(data.name, *span.mutable_name());
   // SpanKind is numbered as in OTLP (kInternal = 1 ... kConsumer = 5).
   span.set_kind(static_cast<otlp_trace::Span::SpanKind>(static_cast<int>(data.kind)));
@@ -68,7 +56,7 @@ void FillSpan(const otel::SpanData& data, otlp_trace::Span& span) {
     }
     AppendAttributes(link.attributes, *out->mutable_attributes());
     out->set_dropped_attributes_count(link.attributes.dropped_count());
-    out->set_flags(FlagsFor(link.context.trace_flags(), link.context.IsRemote()));
+    out->set_flags(SpanFlags(link.context.trace_flags(), link.context.IsRemote()));
   }
   span.set_dropped_links_count(data.dropped_links_count);
 

@@ -24,6 +24,12 @@ inline constexpr uint32_t kSpanFlagsHasIsRemote = 0x100;
 /// Span.flags bit: the parent (or linked) context is remote.
 inline constexpr uint32_t kSpanFlagsIsRemote = 0x200;
 
+/// The OTLP `flags` of a span or link: the W3C trace flags plus the has-is-remote / is-remote
+/// bits. One definition for the message encoder and the wire encoder.
+inline uint32_t SpanFlags(uint8_t trace_flags, bool is_remote) noexcept {
+  return uint32_t{trace_flags} | kSpanFlagsHasIsRemote | (is_remote ? kSpanFlagsIsRemote : 0U);
+}
+
 /// Appends `batch` to `request`, grouping by resource then scope (first-appearance order).
 /// Null entries are skipped. Errors: std::bad_alloc propagates.
 void AppendToRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,

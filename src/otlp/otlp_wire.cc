@@ -201,25 +201,13 @@ void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attr
   }
 }
 
-template <size_t N>
-bool AllZero(const std::array<uint8_t, N>& bytes) noexcept {
-  for (uint8_t b : bytes) {
-    if (b != 0) return false;
-  }
-  return true;
-}
-
-uint32_t FlagsFor(uint8_t trace_flags, bool is_remote) noexcept {
-  return uint32_t{trace_flags} | kSpanFlagsHasIsRemote | (is_remote ? kSpanFlagsIsRemote : 0U);
-}
-
 // Span fields in field-number order (flags = 16 last), as protobuf serializes them.
 void WriteSpan(WireWriter& w, const otel::SpanData& data) {
   const size_t span = w.Begin(2, kMedium);
   w.Bytes(1, data.trace_id.bytes.data(), data.trace_id.bytes.size());
   w.Bytes(2, data.span_id.bytes.data(), data.span_id.bytes.size());
   w.StringIfNonEmpty(3, data.trace_state);
-  if (!AllZero(data.parent_span_id.bytes)) {
+  if (data.parent_span_id.IsValid()) {
     w.Bytes(4, data.parent_span_id.bytes.data(), data.parent_span_id.bytes.size());
   }
   w.StringIfNonEmpty(5, data.name);
@@ -246,7 +234,7 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
     w.StringIfNonEmpty(3, link.context.trace_state());
     WriteAttributes(w, 4, link.attributes);
     w.VarintIfNonZero(5, link.attributes.dropped_count());
-    w.Fixed32IfNonZero(6, FlagsFor(link.context.trace_flags(), link.context.IsRemote()));
+    w.Fixed32IfNonZero(6, SpanFlags(link.context.trace_flags(), link.context.IsRemote()));
     w.End(l);
   }
   w.VarintIfNonZero(14, data.dropped_links_count);
@@ -256,7 +244,7 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
     w.VarintIfNonZero(3, static_cast<uint64_t>(data.status_code));
     w.End(status);
   }
-  w.Fixed32IfNonZero(16, FlagsFor(data.trace_flags, data.parent_is_remote));
+  w.Fixed32IfNonZero(16, SpanFlags(data.trace_flags, data.parent_is_remote));
   w.End(span);
 }
 
