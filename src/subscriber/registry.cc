@@ -196,11 +196,16 @@ Interest Registry::RegisterCallsite(Callsite& cs) noexcept {
 
 bool Registry::SpanEnabled(const Callsite& cs, internal::SpanNode* parent) noexcept {
   const uint64_t mask = cs.subscriber_cache.load(std::memory_order_relaxed);
-  const SpanRef parent_ref(parent != nullptr ? AsRecord(parent) : nullptr);
   if (mask != 0 && (mask & (mask - 1)) == 0) {  // one layer (the usual case): a tail call
-    return layers_[static_cast<size_t>(std::countr_zero(mask))].layer->WantsSpan(cs.metadata,
-                                                                                 parent_ref);
+    return layers_[static_cast<size_t>(std::countr_zero(mask))].layer->WantsSpan(
+        cs.metadata, SpanRef(parent != nullptr ? AsRecord(parent) : nullptr));
   }
+  return AnyLayerWantsSpan(cs, parent, mask);
+}
+
+bool Registry::AnyLayerWantsSpan(const Callsite& cs, internal::SpanNode* parent,
+                                 uint64_t mask) const noexcept {
+  const SpanRef parent_ref(parent != nullptr ? AsRecord(parent) : nullptr);
   for (uint64_t m = mask; m != 0; m &= m - 1) {
     const auto i = static_cast<size_t>(std::countr_zero(m));
     if (layers_[i].layer->WantsSpan(cs.metadata, parent_ref)) return true;

@@ -59,6 +59,8 @@ class Registry final : public Subscriber {
 
  private:
   Registry() = default;
+  [[gnu::noinline]] bool AnyLayerWantsSpan(const Callsite& cs, internal::SpanNode* parent,
+                                           uint64_t mask) const noexcept;
   struct Entry {
     std::shared_ptr<Layer> layer;
     std::shared_ptr<const Filter> filter;
