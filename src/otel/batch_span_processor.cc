@@ -414,14 +414,34 @@ bool BatchSpanProcessor::Shutdown(Clock::time_point deadline) noexcept {
   internal::BatchState& state = *state_;
   // release: OnEnd calls that observe the flag stop queueing.
   state.shut_down.store(true, std::memory_order_release);
+  // The worker drains and shuts the exporter down itself. If it is still busy when most of the
+  // time is gone (an export stuck on a slow or absent receiver), the exporter is shut down from
+  // here, which cancels the export in flight (SpanExporter allows Shutdown() from another
+  // thread), so the worker can still finish and be joined by the deadline.
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point cancel_at = deadline > now ? now + (deadline - now) * 4 / 5 : deadline;
   bool finished = false;
+  bool cancelled = false;
   {
     std::unique_lock<std::mutex> lock(state.mutex);
     state.stop = true;
     state.shutdown_deadline = deadline;
     state.worker_cv.notify_one();
+    finished = state.done_cv.wait_until(lock, cancel_at, [&] { return state.worker_exited; });
+  }
+  if (!finished) {
+    cancelled = true;
+    EmitDiagnostic(DiagnosticLevel::kWarn,
+                   "BatchSpanProcessor: shutdown deadline near while exporting; cancelling the "
+                   "export in flight (its spans count as failed)");
+    state.exporter->Shutdown(deadline);
+    std::unique_lock<std::mutex> lock(state.mutex);
     finished = state.done_cv.wait_until(lock, deadline, [&] { return state.worker_exited; });
-    shutdown_result_ = finished && state.exporter_shutdown_ok;
+  }
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    // A cancelled export lost spans: the shutdown did not fully succeed even if it ended in time.
+    shutdown_result_ = finished && !cancelled && state.exporter_shutdown_ok;
   }
   if (worker_.joinable()) {
     if (finished) {
@@ -431,8 +451,8 @@ bool BatchSpanProcessor::Shutdown(Clock::time_point deadline) noexcept {
       // it can finish on its own later without touching this object.
       worker_.detach();
       EmitDiagnostic(DiagnosticLevel::kWarn,
-                     "BatchSpanProcessor: shutdown deadline passed while exporting; "
-                     "abandoning the export thread");
+                     "BatchSpanProcessor: shutdown deadline passed while exporting and the "
+                     "exporter did not cancel; abandoning the export thread");
     }
   }
   return shutdown_result_;

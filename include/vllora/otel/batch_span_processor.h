@@ -102,9 +102,12 @@ class BatchSpanProcessor : public SpanProcessor {
   void OnEnd(std::unique_ptr<SpanData>&& span) noexcept override;
   /// Exports everything queued before the call; returns false if `deadline` passed first.
   bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
-  /// Drains the queue, shuts the exporter down and stops the worker. Returns false if
-  /// `deadline` passed first (the worker is then detached and finishes on its own; it owns the
-  /// exporter). Idempotent. Spans ended afterwards are dropped.
+  /// Drains the queue, shuts the exporter down and stops the worker, by `deadline`. If the
+  /// worker is still exporting when 4/5 of the time is gone, calls the exporter's Shutdown()
+  /// from this thread to cancel the export in flight (the OTLP exporters abort their call), then
+  /// joins the worker; returns false in that case. Only if the exporter does not cancel by
+  /// `deadline` is the worker detached to finish on its own (it owns the exporter). Idempotent.
+  /// Spans ended afterwards are dropped.
   bool Shutdown(std::chrono::steady_clock::time_point deadline) noexcept override;
   bool NeedsOnStart() const noexcept override { return false; }
 

@@ -179,6 +179,71 @@ TEST_F(BatchSpanProcessorTest, ForceFlushAndShutdownHonourDeadlinesWithStuckExpo
   EXPECT_TRUE(probe_->WaitFor([&] { return probe_->shutdown_called; }));
 }
 
+// An exporter whose Export() waits until Shutdown() cancels it, as the OTLP exporters' calls to
+// an unresponsive receiver do.
+class CancellableExporter final : public SpanExporter {
+ public:
+  struct State {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool entered = false;
+    bool shut_down = false;
+    int exports = 0;
+    int returned = 0;
+  };
+  explicit CancellableExporter(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  ExportResult Export(std::span<std::unique_ptr<SpanData>>) noexcept override {
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    ++state_->exports;
+    state_->entered = true;
+    state_->cv.notify_all();
+    state_->cv.wait(lock, [&] { return state_->shut_down; });
+    ++state_->returned;
+    return ExportResult::kFailure;
+  }
+  bool Shutdown(Clock::time_point) noexcept override {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->shut_down = true;
+    state_->cv.notify_all();
+    return true;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+TEST_F(BatchSpanProcessorTest, ShutdownCancelsAStuckExportAndJoinsTheWorker) {
+  auto exporter_state = std::make_shared<CancellableExporter::State>();
+  auto processor = std::make_unique<BatchSpanProcessor>(
+      std::make_unique<CancellableExporter>(exporter_state),
+      BatchSpanProcessorOptions{.max_queue_size = 10,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 1});
+  processor->OnEnd(SampledSpan());
+  processor->OnEnd(SampledSpan());
+  {
+    std::unique_lock<std::mutex> lock(exporter_state->mutex);
+    ASSERT_TRUE(exporter_state->cv.wait_for(lock, std::chrono::seconds(10),
+                                            [&] { return exporter_state->entered; }));
+  }
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + milliseconds(500);
+  EXPECT_FALSE(processor->Shutdown(deadline));  // an export was cancelled: spans were lost
+  EXPECT_LT(Clock::now(), start + milliseconds(3000));
+  {
+    // Joined, not abandoned: every Export() call has returned by the time Shutdown() did.
+    std::lock_guard<std::mutex> lock(exporter_state->mutex);
+    EXPECT_TRUE(exporter_state->shut_down);
+    EXPECT_EQ(exporter_state->returned, exporter_state->exports);
+    EXPECT_EQ(exporter_state->exports, 2);  // the second batch fails at once after the cancel
+  }
+  const BatchSpanProcessorStats stats = processor->Stats();
+  EXPECT_EQ(stats.export_failures, 2U);
+  EXPECT_EQ(stats.exported, 0U);
+  EXPECT_EQ(CountMessages("cancelling the export in flight"), 1U);
+  EXPECT_EQ(CountMessages("abandoning the export thread"), 0U);
+}
+
 TEST_F(BatchSpanProcessorTest, ShutdownDrainsAndRejectsLaterSpans) {
   BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
                                {.max_queue_size = 100,
