@@ -351,18 +351,8 @@ void AppendAttributes(const otel::Attributes& attributes,
   }
 }
 
-void AppendToRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
-                     otlp_collector::ExportTraceServiceRequest& request) {
-  struct ScopeGroup {
-    const otel::InstrumentationScope* scope;
-    otlp_trace::ScopeSpans* out;
-  };
-  struct ResourceGroup {
-    const otel::Resource* resource;
-    otlp_trace::ResourceSpans* out;
-    std::vector<ScopeGroup> scopes;
-  };
-  // Linear search: a batch almost always has one resource and a few scopes.
+std::vector<ResourceGroup> GroupByResourceAndScope(
+    std::span<const std::unique_ptr<otel::SpanData>> batch) {
   std::vector<ResourceGroup> groups;
   for (const std::unique_ptr<otel::SpanData>& data : batch) {
     if (!data) continue;
@@ -374,19 +364,7 @@ void AppendToRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
         break;
       }
     }
-    if (group == nullptr) {
-      otlp_trace::ResourceSpans* out = request.add_resource_spans();
-      if (resource != nullptr) {
-        auto* proto_resource = out->mutable_resource();
-        AppendAttributes(resource->attributes(), *proto_resource->mutable_attributes());
-        proto_resource->set_dropped_attributes_count(resource->attributes().dropped_count());
-        if (!resource->schema_url().empty()) {
-          AssignUtf8(resource->schema_url(), *out->mutable_schema_url());
-        }
-      }
-      groups.push_back(ResourceGroup{resource, out, {}});
-      group = &groups.back();
-    }
+    if (group == nullptr) group = &groups.emplace_back(ResourceGroup{resource, {}});
     const otel::InstrumentationScope* scope = data->scope.get();
     ScopeGroup* scope_group = nullptr;
     for (ScopeGroup& s : group->scopes) {
@@ -396,17 +374,41 @@ void AppendToRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
       }
     }
     if (scope_group == nullptr) {
-      otlp_trace::ScopeSpans* out = group->out->add_scope_spans();
-      if (scope != nullptr) {
-        otlp_common::InstrumentationScope* proto_scope = out->mutable_scope();
+      scope_group = &group->scopes.emplace_back(ScopeGroup{scope, {}});
+      scope_group->spans.reserve(batch.size());
+    }
+    scope_group->spans.push_back(data.get());
+  }
+  return groups;
+}
+
+void AppendToRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
+                     otlp_collector::ExportTraceServiceRequest& request) {
+  for (const ResourceGroup& group : GroupByResourceAndScope(batch)) {
+    otlp_trace::ResourceSpans* out = request.add_resource_spans();
+    if (const otel::Resource* resource = group.resource) {
+      auto* proto_resource = out->mutable_resource();
+      AppendAttributes(resource->attributes(), *proto_resource->mutable_attributes());
+      proto_resource->set_dropped_attributes_count(resource->attributes().dropped_count());
+      if (!resource->schema_url().empty()) {
+        AssignUtf8(resource->schema_url(), *out->mutable_schema_url());
+      }
+    }
+    for (const ScopeGroup& scope_group : group.scopes) {
+      otlp_trace::ScopeSpans* scope_out = out->add_scope_spans();
+      if (const otel::InstrumentationScope* scope = scope_group.scope) {
+        otlp_common::InstrumentationScope* proto_scope = scope_out->mutable_scope();
         AssignUtf8(scope->name, *proto_scope->mutable_name());
         AssignUtf8(scope->version, *proto_scope->mutable_version());
-        if (!scope->schema_url.empty()) AssignUtf8(scope->schema_url, *out->mutable_schema_url());
+        if (!scope->schema_url.empty()) {
+          AssignUtf8(scope->schema_url, *scope_out->mutable_schema_url());
+        }
       }
-      group->scopes.push_back(ScopeGroup{scope, out});
-      scope_group = &group->scopes.back();
+      scope_out->mutable_spans()->Reserve(static_cast<int>(scope_group.spans.size()));
+      for (const otel::SpanData* data : scope_group.spans) {
+        FillSpan(*data, *scope_out->add_spans());
+      }
     }
-    FillSpan(*data, *scope_group->out->add_spans());
   }
 }
 

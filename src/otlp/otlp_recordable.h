@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "vllora/otel/span_data.h"
@@ -29,6 +30,23 @@ inline constexpr uint32_t kSpanFlagsIsRemote = 0x200;
 inline uint32_t SpanFlags(uint8_t trace_flags, bool is_remote) noexcept {
   return uint32_t{trace_flags} | kSpanFlagsHasIsRemote | (is_remote ? kSpanFlagsIsRemote : 0U);
 }
+
+/// The spans of one instrumentation scope within a ResourceSpans, in batch order.
+struct ScopeGroup {
+  const otel::InstrumentationScope* scope;
+  std::vector<const otel::SpanData*> spans;
+};
+/// The spans of one resource, by scope in first-appearance order.
+struct ResourceGroup {
+  const otel::Resource* resource;
+  std::vector<ScopeGroup> scopes;
+};
+/// Groups `batch` by resource (same object) then scope (same name, version and schema URL), in
+/// first-appearance order, as OTLP needs each ResourceSpans / ScopeSpans contiguous. Null
+/// entries are skipped. Linear search: a batch almost always has one resource and a few scopes.
+/// Both encoders (messages and wire bytes) use it. Errors: std::bad_alloc propagates.
+std::vector<ResourceGroup> GroupByResourceAndScope(
+    std::span<const std::unique_ptr<otel::SpanData>> batch);
 
 /// Appends `batch` to `request`, grouping by resource then scope (first-appearance order).
 /// Null entries are skipped. Errors: std::bad_alloc propagates.

@@ -248,21 +248,6 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
   w.End(span);
 }
 
-bool SameScope(const otel::InstrumentationScope* a, const otel::InstrumentationScope* b) noexcept {
-  if (a == b) return true;
-  if (a == nullptr || b == nullptr) return false;
-  return a->name == b->name && a->version == b->version && a->schema_url == b->schema_url;
-}
-
-struct ScopeGroup {
-  const otel::InstrumentationScope* scope;
-  std::vector<const otel::SpanData*> spans;
-};
-struct ResourceGroup {
-  const otel::Resource* resource;
-  std::vector<ScopeGroup> scopes;
-};
-
 }  // namespace
 
 void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch, std::string& out) {
@@ -271,35 +256,7 @@ void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
 
 size_t EncodeExportRequestInto(std::span<const std::unique_ptr<otel::SpanData>> batch,
                                std::string& buffer) {
-  // Group first (the wire format needs each ResourceSpans / ScopeSpans contiguous). Linear
-  // search: a batch almost always has one resource and a few scopes.
-  std::vector<ResourceGroup> groups;
-  for (const std::unique_ptr<otel::SpanData>& data : batch) {
-    if (!data) continue;
-    const otel::Resource* resource = data->resource.get();
-    ResourceGroup* group = nullptr;
-    for (ResourceGroup& g : groups) {
-      if (g.resource == resource) {
-        group = &g;
-        break;
-      }
-    }
-    if (group == nullptr) group = &groups.emplace_back(ResourceGroup{resource, {}});
-    const otel::InstrumentationScope* scope = data->scope.get();
-    ScopeGroup* scope_group = nullptr;
-    for (ScopeGroup& s : group->scopes) {
-      if (SameScope(s.scope, scope)) {
-        scope_group = &s;
-        break;
-      }
-    }
-    if (scope_group == nullptr) {
-      scope_group = &group->scopes.emplace_back(ScopeGroup{scope, {}});
-      scope_group->spans.reserve(batch.size());
-    }
-    scope_group->spans.push_back(data.get());
-  }
-
+  const std::vector<ResourceGroup> groups = GroupByResourceAndScope(batch);
   WireWriter w(buffer);
   for (const ResourceGroup& group : groups) {
     const size_t resource_spans = w.Begin(1, kLarge);
