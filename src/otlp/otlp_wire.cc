@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +33,42 @@ constexpr size_t VarintSize(uint64_t value) noexcept {
   return n;
 }
 
+// Copies `n` bytes from `src` to `dst` (not overlapping) and returns whether all of them are
+// ASCII (< 0x80). Whole words at a time; the last word overlaps the one before it instead of a
+// byte loop, so 8..16 bytes are two loads and two stores.
+inline bool CopyCheckAscii(char* dst, const char* src, size_t n) noexcept {
+  constexpr uint64_t kHigh64 = 0x8080808080808080U;
+  constexpr uint32_t kHigh32 = 0x80808080U;
+  if (n >= 8) {
+    uint64_t seen = 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, src + i, 8);
+      std::memcpy(dst + i, &word, 8);
+      seen |= word;
+    }
+    uint64_t last = 0;
+    std::memcpy(&last, src + n - 8, 8);
+    std::memcpy(dst + n - 8, &last, 8);
+    return ((seen | last) & kHigh64) == 0;
+  }
+  if (n >= 4) {
+    uint32_t first = 0;
+    uint32_t last = 0;
+    std::memcpy(&first, src, 4);
+    std::memcpy(&last, src + n - 4, 4);
+    std::memcpy(dst, &first, 4);
+    std::memcpy(dst + n - 4, &last, 4);
+    return ((first | last) & kHigh32) == 0;
+  }
+  unsigned seen = 0;
+  for (size_t i = 0; i < n; ++i) {
+    dst[i] = src[i];
+    seen |= static_cast<unsigned char>(src[i]);
+  }
+  return (seen & 0x80U) == 0;
+}
+
 // Appends to a std::string through a raw cursor. The string is kept at its full capacity while
 // writing (so appends are pointer bumps after one Ensure) and cut to the written length by
 // Finish(). Nested messages are written length-first: Begin() reserves a guess of the length's
@@ -53,7 +90,11 @@ class WireWriter {
   size_t written() const noexcept { return static_cast<size_t>(cur_ - base_); }
 
   void Ensure(size_t n) {
-    if (static_cast<size_t>(end_ - cur_) >= n) return;
+    if (static_cast<size_t>(end_ - cur_) < n) [[unlikely]]
+      Grow(n);
+  }
+
+  [[gnu::noinline]] void Grow(size_t n) {
     const size_t used = static_cast<size_t>(cur_ - base_);
     out_.resize(std::max(out_.size() * 2, used + n));
     base_ = out_.data();
@@ -87,7 +128,14 @@ class WireWriter {
   void Fixed64(uint32_t field, uint64_t value) {
     Ensure(18);
     RawVarint((uint64_t{field} << 3) | kFixed64);
-    for (int i = 0; i < 8; ++i) *cur_++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(cur_, &value, 8);
+      cur_ += 8;
+    } else {
+      for (int i = 0; i < 8; ++i) {
+        *cur_++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+      }
+    }
   }
   void Fixed64IfNonZero(uint32_t field, uint64_t value) {
     if (value != 0) Fixed64(field, value);
@@ -100,6 +148,17 @@ class WireWriter {
     for (int i = 0; i < 4; ++i) *cur_++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
   }
 
+  // `bytes` field of a size known at compile time (ids): the copy is a few moves, no call.
+  template <size_t N>
+  void FixedBytes(uint32_t field, const std::array<uint8_t, N>& data) {
+    static_assert(N < 0x80);
+    Ensure(12 + N);
+    RawVarint((uint64_t{field} << 3) | kLengthDelimited);
+    *cur_++ = static_cast<char>(N);
+    std::memcpy(cur_, data.data(), N);
+    cur_ += N;
+  }
+
   void Bytes(uint32_t field, const void* data, size_t size) {
     Ensure(20 + size);
     RawVarint((uint64_t{field} << 3) | kLengthDelimited);
@@ -109,13 +168,21 @@ class WireWriter {
   }
 
   // A proto3 `string`: well-formed UTF-8 is copied, otherwise each bad byte becomes U+FFFD.
+  // ASCII (the usual case) is checked while it is copied, 8 bytes at a time; only text with a
+  // byte >= 0x80 goes through the full UTF-8 check, and only ill-formed text is rewritten.
   void String(uint32_t field, std::string_view text) {
-    if (text::IsValidUtf8(text)) {
-      Bytes(field, text.data(), text.size());
-    } else {
-      text::AssignRepairedUtf8(scratch_, text);
-      Bytes(field, scratch_.data(), scratch_.size());
+    const size_t size = text.size();
+    Ensure(20 + size);
+    char* const start = cur_;
+    RawVarint((uint64_t{field} << 3) | kLengthDelimited);
+    RawVarint(size);
+    if (CopyCheckAscii(cur_, text.data(), size) || text::IsValidUtf8(text)) {
+      cur_ += size;  // copied already
+      return;
     }
+    cur_ = start;
+    text::AssignRepairedUtf8(scratch_, text);
+    Bytes(field, scratch_.data(), scratch_.size());
   }
   // Proto3 omits empty strings (the repair of a non-empty string is never empty).
   void StringIfNonEmpty(uint32_t field, std::string_view text) {
@@ -134,8 +201,22 @@ class WireWriter {
   void End(size_t token) {
     const size_t at = token / 8;
     const size_t guess = token % 8;
+    const size_t body_size = static_cast<size_t>(cur_ - base_) - at - guess;
+    // The usual cases: the guess was right.
+    if (guess == 1 && body_size < 0x80) {
+      base_[at] = static_cast<char>(body_size);
+      return;
+    }
+    if (guess == 2 && body_size >= 0x80 && body_size < 0x4000) {
+      base_[at] = static_cast<char>(static_cast<uint8_t>(body_size) | 0x80);
+      base_[at + 1] = static_cast<char>(body_size >> 7);
+      return;
+    }
+    EndSlow(at, guess, body_size);
+  }
+
+  [[gnu::noinline]] void EndSlow(size_t at, size_t guess, size_t body_size) {
     const size_t body_at = at + guess;
-    const size_t body_size = static_cast<size_t>(cur_ - base_) - body_at;
     const size_t need = VarintSize(body_size);
     if (need != guess) {
       if (need > guess) Ensure(need - guess);
@@ -163,6 +244,15 @@ constexpr size_t kLarge = 3;   // < 2 MiB: ResourceSpans, ScopeSpans
 
 void WriteAnyValue(WireWriter& w, const otel::AttributeValue& value) {
   // AnyValue's fields are a oneof: the set member is written even when it is the default.
+  // Strings and int64 (the usual values) without std::visit's indirect call.
+  if (const auto* text = std::get_if<std::string_view>(&value)) {
+    w.String(1, *text);
+    return;
+  }
+  if (const auto* number = std::get_if<int64_t>(&value)) {
+    w.Varint(3, static_cast<uint64_t>(*number));  // two's complement, as protobuf's int64
+    return;
+  }
   std::visit(
       [&w](const auto& v) {
         using T = std::decay_t<decltype(v)>;
@@ -204,12 +294,10 @@ void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attr
 // Span fields in field-number order (flags = 16 last), as protobuf serializes them.
 void WriteSpan(WireWriter& w, const otel::SpanData& data) {
   const size_t span = w.Begin(2, kMedium);
-  w.Bytes(1, data.trace_id.bytes.data(), data.trace_id.bytes.size());
-  w.Bytes(2, data.span_id.bytes.data(), data.span_id.bytes.size());
+  w.FixedBytes(1, data.trace_id.bytes);
+  w.FixedBytes(2, data.span_id.bytes);
   w.StringIfNonEmpty(3, data.trace_state);
-  if (data.parent_span_id.IsValid()) {
-    w.Bytes(4, data.parent_span_id.bytes.data(), data.parent_span_id.bytes.size());
-  }
+  if (data.parent_span_id.IsValid()) w.FixedBytes(4, data.parent_span_id.bytes);
   w.StringIfNonEmpty(5, data.name);
   w.VarintIfNonZero(6, static_cast<uint64_t>(data.kind));
   w.Fixed64IfNonZero(7, data.start_time_unix_nano);
@@ -229,8 +317,8 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
     const size_t l = w.Begin(13, kMedium);
     const auto& trace_id = link.context.trace_id().bytes;
     const auto& span_id = link.context.span_id().bytes;
-    w.Bytes(1, trace_id.data(), trace_id.size());
-    w.Bytes(2, span_id.data(), span_id.size());
+    w.FixedBytes(1, trace_id);
+    w.FixedBytes(2, span_id);
     w.StringIfNonEmpty(3, link.context.trace_state());
     WriteAttributes(w, 4, link.attributes);
     w.VarintIfNonZero(5, link.attributes.dropped_count());

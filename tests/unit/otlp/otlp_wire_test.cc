@@ -270,5 +270,71 @@ TEST(OtlpWireEncoding, InvalidUtf8IsRepairedExactly) {
   EXPECT_EQ(kv.value().string_value(), "v\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// The string writer copies ASCII a word at a time (4/8-byte loads, the last one overlapping) and
+// checks only non-ASCII text fully: every length around the word sizes, with a valid multi-byte
+// character, a lone 0x80..0xFF byte and a cut sequence at each position, as name, key and value,
+// must match the message path byte for byte (which checks and repairs byte by byte).
+TEST(OtlpWireEncoding, StringFastPathAtEveryLengthAndPosition) {
+  const std::vector<std::string> inserts = {"\xC3\xA9", "\xE2\x9C\x93", "\xF0\x9F\x98\x80", "\xFF",
+                                            "\x80",     "\xC3",         "\xED\xA0\x80",     "\x7F"};
+  std::string buffer(64, '#');
+  size_t cases = 0;
+  for (size_t length = 0; length <= 40; ++length) {
+    std::string ascii(length, ' ');
+    for (size_t i = 0; i < length; ++i) ascii[i] = static_cast<char>('!' + (i * 7) % 94);
+    std::vector<std::string> texts = {ascii};
+    for (const std::string& insert : inserts) {
+      for (size_t at = 0; at <= length; ++at) {
+        std::string text = ascii;
+        text.insert(at, insert);
+        texts.push_back(std::move(text));
+      }
+    }
+    Batch batch;
+    for (const std::string& text : texts) {
+      auto span = testing::MakeSimpleSpan(static_cast<uint8_t>(length));
+      span->name = text;
+      span->attributes.Set(text.empty() ? std::string("k") : text, std::string_view(text));
+      batch.push_back(std::move(span));
+      ++cases;
+    }
+    SCOPED_TRACE("length " + std::to_string(length));
+    ExpectSameAsOldPath(batch, buffer);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_EQ(cases, size_t{41} + 8 * (41 * 42 / 2));
+}
+
+TEST(OtlpWireEncoding, StringFastPathExactBytes) {
+  // Hand-checked output for the boundary lengths: tag 0x2A (field 5, length-delimited) + length
+  // + the bytes, repaired where ill-formed.
+  const std::pair<std::string, std::string> cases[] = {
+      {"abcdefg", "abcdefg"},                                    // 7: 4-byte words
+      {"abcdefgh", "abcdefgh"},                                  // 8: one word
+      {"abcdefghi", "abcdefghi"},                                // 9: two overlapping words
+      {"abcdefghijklmnop", "abcdefghijklmnop"},                  // 16
+      {"abcdefghijklmnopq", "abcdefghijklmnopq"},                // 17
+      {"abcdefghijklmnop\xC3\xA9", "abcdefghijklmnop\xC3\xA9"},  // non-ASCII in the last word
+      {"abcdefg\xFF", "abcdefg\xEF\xBF\xBD"},                    // invalid at byte 8
+      {"abcdefghijklmnopq\xFF", "abcdefghijklmnopq\xEF\xBF\xBD"},
+      {"\xFF", "\xEF\xBF\xBD"},
+      {"ab\x80", "ab\xEF\xBF\xBD"},
+  };
+  for (const auto& [in, want] : cases) {
+    SCOPED_TRACE(in);
+    auto span = std::make_unique<otel::SpanData>();
+    span->name = in;
+    Batch batch;
+    batch.push_back(std::move(span));
+    std::string buffer;
+    ExpectSameAsOldPath(batch, buffer);
+    pb_collector::ExportTraceServiceRequest parsed;
+    ASSERT_TRUE(parsed.ParseFromString(buffer));
+    EXPECT_EQ(parsed.resource_spans(0).scope_spans(0).spans(0).name(), want);
+    const std::string field = std::string("\x2A") + static_cast<char>(want.size()) + want;
+    EXPECT_NE(buffer.find(field), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace vllora::otlp
