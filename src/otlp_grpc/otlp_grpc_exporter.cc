@@ -132,6 +132,51 @@ void Emit(otel::DiagnosticLevel level, const std::string& message) noexcept {
   otel::EmitDiagnostic(level, message);
 }
 
+// Encode buffers handed to gRPC without a copy. A request's slice owns its buffer; when gRPC
+// drops its last reference to the slice (on whichever thread) the buffer comes back here, still
+// at its size, for the next request to reuse (no allocation and no zero-fill once warm).
+// Shared with the slices, so a buffer gRPC holds past the exporter's life still has a home.
+class BufferPool {
+ public:
+  // At most this many idle buffers are kept; one per request in flight is enough.
+  static constexpr size_t kMaxIdle = 8;
+
+  std::unique_ptr<std::string> Take() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        std::unique_ptr<std::string> buffer = std::move(idle_.back());
+        idle_.pop_back();
+        return buffer;
+      }
+    }
+    return std::make_unique<std::string>();
+  }
+
+  void Give(std::unique_ptr<std::string> buffer) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < kMaxIdle && idle_.capacity() >= kMaxIdle) idle_.push_back(std::move(buffer));
+  }
+
+  BufferPool() { idle_.reserve(kMaxIdle); }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<std::string>> idle_;  // guarded by `mutex_`
+};
+
+// The user data of a request's slice: its buffer and where to return it.
+struct SliceOwner {
+  std::shared_ptr<BufferPool> pool;
+  std::unique_ptr<std::string> buffer;
+};
+
+// gRPC's destroy callback for a request slice (C code calls it: must not throw).
+void ReleaseSlice(void* user_data) noexcept {
+  std::unique_ptr<SliceOwner> owner(static_cast<SliceOwner*>(user_data));
+  owner->pool->Give(std::move(owner->buffer));
+}
+
 }  // namespace
 
 struct OtlpGrpcExporter::Impl {
@@ -143,10 +188,10 @@ struct OtlpGrpcExporter::Impl {
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
-  // The encode buffer and completion queue of one request in flight.
+  // Encoded requests, lent to gRPC without a copy (see BufferPool).
+  std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>();
+  // The completion queue of one request in flight.
   struct Lane {
-    // The encoded request, reused across exports.
-    std::string wire;
     // Calls complete here; the lane's thread waits on it (see BlockingUnaryCall).
     grpc::CompletionQueue cq;
 
@@ -303,9 +348,14 @@ struct OtlpGrpcExporter::Impl {
   otel::ExportResult SendPart(Lane& lane_used,
                               std::span<const std::unique_ptr<otel::SpanData>> part, uint64_t count,
                               SteadyClock::time_point deadline) {
-    const size_t size = internal::EncodeExportRequestInto(part, lane_used.wire);
-    // One copy into a gRPC slice; the byte buffer is then shared by every attempt.
-    grpc::Slice slice(lane_used.wire.data(), size);
+    auto owner = std::make_unique<SliceOwner>();
+    owner->pool = buffers;
+    owner->buffer = buffers->Take();
+    const size_t size = internal::EncodeExportRequestInto(part, *owner->buffer);
+    // The slice takes the buffer (no copy) and gives it back to the pool when gRPC is done with
+    // it; the byte buffer is shared by every attempt.
+    char* const data = owner->buffer->data();
+    grpc::Slice slice(data, size, &ReleaseSlice, owner.release());
     const grpc::ByteBuffer request(&slice, 1);
 
     grpc::Status status;
