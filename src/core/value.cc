@@ -3,10 +3,23 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <new>
 
 #include "text/text.h"
 
 namespace vllora {
+
+void Value::Own(std::string_view s) noexcept {
+  owned_ = false;
+  sv_ = std::string_view();
+  if (s.empty()) return;
+  char* copy = new (std::nothrow) char[s.size()];
+  if (copy == nullptr) return;  // out of memory: an empty value rather than an exception
+  std::memcpy(copy, s.data(), s.size());
+  sv_ = std::string_view(copy, s.size());
+  owned_ = true;
+}
 
 void Value::AppendTo(std::string& out) const {
   char buf[64];

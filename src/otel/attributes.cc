@@ -127,27 +127,55 @@ Attributes::Attributes(const Attributes& other)
   bytes_used_ = other.bytes_used_;
 }
 
-Attributes::Attributes(Attributes&& other) noexcept
-    : block_(std::exchange(other.block_, nullptr)),
-      count_(std::exchange(other.count_, 0)),
-      entry_capacity_(std::exchange(other.entry_capacity_, 0)),
-      bytes_used_(std::exchange(other.bytes_used_, 0)),
-      bytes_capacity_(std::exchange(other.bytes_capacity_, 0)),
-      dropped_(std::exchange(other.dropped_, 0)),
-      max_count_(other.max_count_),
-      max_value_length_(other.max_value_length_) {}
+Attributes::Attributes(Attributes&& other) noexcept { MoveFrom(std::move(other)); }
+
+Attributes::Attributes(std::byte* buffer, size_t bytes) noexcept
+    : block_(buffer),
+      // Half of the block for the entry table (8 entries in 384 bytes), the rest for bytes.
+      entry_capacity_(static_cast<uint32_t>(bytes / (2 * sizeof(Entry)))),
+      bytes_capacity_(static_cast<uint32_t>(bytes - sizeof(Entry) * (bytes / (2 * sizeof(Entry))))),
+      borrowed_(true) {
+  static_assert(sizeof(Entry) == 24, "InlineAttributes documents 24 bytes per entry");
+}
 
 Attributes& Attributes::operator=(const Attributes& other) {
-  if (this != &other) {
-    Attributes copy(other);
-    *this = std::move(copy);
-  }
+  if (this != &other) CopyFrom(other);
   return *this;
 }
 
 Attributes& Attributes::operator=(Attributes&& other) noexcept {
-  if (this != &other) {
-    FreeBlock(block_, BlockBytes());
+  if (this != &other) MoveFrom(std::move(other));
+  return *this;
+}
+
+Attributes::~Attributes() { ReleaseBlock(); }
+
+void Attributes::ReleaseBlock() noexcept {
+  if (!borrowed_) FreeBlock(block_, BlockBytes());
+}
+
+void Attributes::CopyFrom(const Attributes& other) {
+  if (this == &other) return;
+  count_ = 0;
+  bytes_used_ = 0;
+  if (other.count_ > entry_capacity_ || other.bytes_used_ > bytes_capacity_) {
+    Reallocate(other.count_, other.bytes_used_);
+  }
+  if (other.count_ > 0) {
+    std::memcpy(entries(), other.entries(), sizeof(Entry) * other.count_);
+    std::memcpy(arena(), other.arena(), other.bytes_used_);
+  }
+  count_ = other.count_;
+  bytes_used_ = other.bytes_used_;
+  dropped_ = other.dropped_;
+  max_count_ = other.max_count_;
+  max_value_length_ = other.max_value_length_;
+}
+
+void Attributes::MoveFrom(Attributes&& other) noexcept {
+  if (this == &other) return;
+  if (!other.borrowed_ && other.block_ != nullptr) {
+    ReleaseBlock();
     block_ = std::exchange(other.block_, nullptr);
     count_ = std::exchange(other.count_, 0);
     entry_capacity_ = std::exchange(other.entry_capacity_, 0);
@@ -156,11 +184,20 @@ Attributes& Attributes::operator=(Attributes&& other) noexcept {
     dropped_ = std::exchange(other.dropped_, 0);
     max_count_ = other.max_count_;
     max_value_length_ = other.max_value_length_;
+    borrowed_ = false;
+    return;
   }
-  return *this;
+  // The source's block is not its own to give (or it has none): copy the contents.
+  try {
+    CopyFrom(other);
+  } catch (...) {
+    // Out of memory: the entries are lost, and counted.
+    dropped_ = other.dropped_ + other.count_;
+    max_count_ = other.max_count_;
+    max_value_length_ = other.max_value_length_;
+  }
+  other.Clear();
 }
-
-Attributes::~Attributes() { FreeBlock(block_, BlockBytes()); }
 
 inline Attributes::Entry* Attributes::entries() const noexcept {
   // The block comes from new std::byte[], aligned for any fundamental type, and Entry is an
@@ -182,8 +219,9 @@ void Attributes::Reallocate(size_t new_entries, size_t new_bytes) {
   std::byte* block = AllocateBlock(total);
   if (count_ > 0) std::memcpy(block, block_, sizeof(Entry) * count_);
   if (bytes_used_ > 0) std::memcpy(block + sizeof(Entry) * new_entries, arena(), bytes_used_);
-  FreeBlock(block_, BlockBytes());
+  ReleaseBlock();
   block_ = block;
+  borrowed_ = false;
   entry_capacity_ = static_cast<uint32_t>(new_entries);
   bytes_capacity_ = static_cast<uint32_t>(new_bytes);
 }
@@ -311,9 +349,66 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   ++count_;
 }
 
+bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
+  const size_t n = kvs.size();
+  if (max_count_ != 0 && n > max_count_) return false;
+  Entry* table = entries();
+  char* base = arena();
+  const size_t capacity = bytes_capacity_;
+  size_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const KeyValueView& kv = kvs[i];
+    const std::string_view key = kv.key;
+    // Distinct keys only (the slow path keeps the last value of a repeated key). Lengths
+    // usually differ, so a word compare is rare.
+    for (size_t j = 0; j < i; ++j) {
+      if (table[j].key_length == key.size() && SameKey(base + table[j].key_offset, key)) {
+        return false;
+      }
+    }
+    if (key.size() > capacity - used) return false;
+    Entry& e = table[i];
+    e.key_offset = static_cast<uint32_t>(used);
+    e.key_length = static_cast<uint32_t>(key.size());
+    CopyBytes(base + used, key.data(), key.size());
+    used += key.size();
+    e.type = static_cast<uint8_t>(kv.value.index());
+    switch (e.type) {
+      case kBool:
+        if (const auto* v = std::get_if<bool>(&kv.value)) e.value.b = *v;
+        break;
+      case kInt:
+        if (const auto* v = std::get_if<int64_t>(&kv.value)) e.value.i = *v;
+        break;
+      case kUint:
+        if (const auto* v = std::get_if<uint64_t>(&kv.value)) e.value.u = *v;
+        break;
+      case kDouble:
+        if (const auto* v = std::get_if<double>(&kv.value)) e.value.d = *v;
+        break;
+      default:
+        if (const auto* str = std::get_if<std::string_view>(&kv.value)) {
+          const size_t size = str->size();
+          if ((max_value_length_ != 0 && size > max_value_length_) || size > capacity - used) {
+            return false;
+          }
+          CopyBytes(base + used, str->data(), size);
+          e.value.s = {static_cast<uint32_t>(used), static_cast<uint32_t>(size)};
+          used += size;
+        }
+        break;
+    }
+  }
+  count_ = static_cast<uint32_t>(n);
+  bytes_used_ = static_cast<uint32_t>(used);
+  return true;
+}
+
 void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
                         size_t spare_bytes) {
   const size_t n = kvs.size();
+  // Into the block in hand (an InlineAttributes' own storage) in one pass, when everything fits.
+  if (count_ == 0 && n <= entry_capacity_ && FastSetAll(kvs)) return;
   bool fast = count_ == 0 && block_ == nullptr && (max_count_ == 0 || n <= max_count_);
   size_t bytes = 0;
   for (size_t i = 0; fast && i < n; ++i) {

@@ -9,6 +9,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,7 +38,8 @@ concept JsonDumpable = requires(const T& t) {
 /// One typed value of a field.
 ///
 /// Lifetime: a Value made from a `const char*`, `std::string_view`, lvalue `std::string` or `Json`
-/// borrows the characters; one made from an rvalue `std::string` or a JsonDumpable owns them.
+/// borrows the characters; one made from an rvalue `std::string` or a JsonDumpable owns a copy.
+/// Size: 24 bytes (a borrowed Value is the view and a type byte; nothing to destroy).
 class Value {
  public:
   enum class Type : uint8_t { kNone, kString, kInt64, kUint64, kDouble, kBool, kJson };
@@ -65,17 +67,47 @@ class Value {
   }
   Value(std::string_view s) noexcept : type_(Type::kString) { sv_ = s; }    // NOLINT
   Value(const std::string& s) noexcept : type_(Type::kString) { sv_ = s; }  // NOLINT
+  /// Copies the characters into a block the Value owns (on out of memory: an empty string).
   Value(std::string&& s) noexcept  // NOLINT(google-explicit-constructor)
-      : type_(Type::kString), owned_(true), storage_(std::move(s)) {}
+      : type_(Type::kString) {
+    Own(s);
+  }
   Value(Json j) noexcept : type_(Type::kJson) { sv_ = j.text(); }  // NOLINT
   template <JsonDumpable T>
   Value(const T& json)  // NOLINT(google-explicit-constructor)
-      : type_(Type::kJson), owned_(true), storage_(json.dump()) {}
+      : type_(Type::kJson) {
+    Own(json.dump());
+  }
 
-  Value(const Value& other) = default;
-  Value(Value&& other) noexcept = default;
-  Value& operator=(const Value& other) = default;
-  Value& operator=(Value&& other) noexcept = default;
+  Value(const Value& other) noexcept : type_(other.type_) {
+    if (other.owned_) {
+      Own(other.sv_);
+    } else {
+      CopyPayload(other);
+    }
+  }
+  Value(Value&& other) noexcept : type_(other.type_), owned_(other.owned_) {
+    CopyPayload(other);
+    other.Disown();
+  }
+  Value& operator=(const Value& other) noexcept {
+    if (this != &other) {
+      Value copy(other);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      Release();
+      type_ = other.type_;
+      owned_ = other.owned_;
+      CopyPayload(other);
+      other.Disown();
+    }
+    return *this;
+  }
+  ~Value() { Release(); }
 
   Type type() const noexcept { return type_; }
   bool is_string() const noexcept { return type_ == Type::kString; }
@@ -84,7 +116,7 @@ class Value {
   /// The text of a kString or kJson value; empty for other types.
   std::string_view str() const noexcept {
     if (type_ != Type::kString && type_ != Type::kJson) return {};
-    return owned_ ? std::string_view(storage_) : sv_;
+    return sv_;
   }
   int64_t as_int64() const noexcept { return i_; }
   uint64_t as_uint64() const noexcept { return u_; }
@@ -97,8 +129,25 @@ class Value {
   std::string ToString() const;
 
  private:
+  // Points sv_ at a new copy of `s` that this Value owns (empty on out of memory).
+  void Own(std::string_view s) noexcept;
+  void Release() noexcept {
+    if (owned_) delete[] sv_.data();
+  }
+  void CopyPayload(const Value& other) noexcept {
+    // The union's bytes, whichever member is active (sv_ is the widest and shares the address).
+    std::memcpy(static_cast<void*>(&sv_), static_cast<const void*>(&other.sv_), sizeof(sv_));
+  }
+  // After a move: the block now belongs to the other Value.
+  void Disown() noexcept {
+    if (owned_) {
+      owned_ = false;
+      sv_ = std::string_view();
+    }
+  }
+
   Type type_;
-  bool owned_ = false;
+  bool owned_ = false;  // sv_ views a block from Own()
   union {
     int64_t i_;
     uint64_t u_;
@@ -106,7 +155,6 @@ class Value {
     bool b_;
     std::string_view sv_{};
   };
-  std::string storage_;
 };
 
 /// A key and a typed value. Keys are usually string literals.

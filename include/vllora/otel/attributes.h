@@ -36,9 +36,10 @@ struct KeyValueView {
 };
 
 /// Owning, compact, insertion-ordered attribute list.
-/// Allocation: one block; blocks of up to 512 bytes (a span's usual attributes) are recycled
-/// through an internal pool. Setting an existing key replaces its value
-/// in place (the position is kept).
+/// Allocation: one block; blocks of up to 512 bytes are recycled through an internal pool.
+/// InlineAttributes<N> (below) starts with a block inside the object, so a span's usual
+/// attributes need no allocation at all. Setting an existing key replaces its value in place
+/// (the position is kept).
 /// Thread-safety: like a std::vector (concurrent reads OK; writes need external sync).
 /// Lookup is linear, which beats hashing for the tens of attributes spans carry.
 class Attributes {
@@ -122,8 +123,20 @@ class Attributes {
   /// The i-th entry (i < size()).
   KeyValueView At(size_t index) const noexcept;
 
+ protected:
+  /// Starts empty on `buffer` (`bytes` long, aligned for any fundamental type), which this
+  /// object uses without owning it until a bigger block is needed. For InlineAttributes only.
+  Attributes(std::byte* buffer, size_t bytes) noexcept;
+  /// Copies `other` into the current block when it fits (no allocation), else allocates.
+  void CopyFrom(const Attributes& other);
+  /// Takes `other`'s block if it owns one; copies a borrowed one (nothrow: what cannot be
+  /// copied for lack of memory is counted in dropped_count()).
+  void MoveFrom(Attributes&& other) noexcept;
+
  private:
   struct Entry;
+  bool FastSetAll(std::span<const KeyValueView> entries) noexcept;
+  void ReleaseBlock() noexcept;
   Entry* entries() const noexcept;
   char* arena() const noexcept;
   void Grow(size_t min_entries, size_t min_bytes);
@@ -145,6 +158,41 @@ class Attributes {
   uint32_t dropped_ = 0;
   uint32_t max_count_ = 0;
   uint32_t max_value_length_ = 0;
+  bool borrowed_ = false;  // block_ is storage this object does not own (InlineAttributes)
+};
+
+/// Attributes whose first block, `kBytes` long, lives inside the object: the attributes of a
+/// span (SpanData) are stored without an allocation while they fit (table entries take 24
+/// bytes each, keys and string values their length). Past that it behaves like Attributes.
+/// Copies and moves copy the contents (the inline block cannot be handed over).
+template <size_t kBytes>
+class InlineAttributes : public Attributes {
+ public:
+  InlineAttributes() noexcept : Attributes(buffer_, kBytes) {}
+  InlineAttributes(const InlineAttributes& other) : InlineAttributes() { CopyFrom(other); }
+  InlineAttributes(InlineAttributes&& other) noexcept : InlineAttributes() {
+    MoveFrom(std::move(other));
+  }
+  InlineAttributes& operator=(const InlineAttributes& other) {
+    if (this != &other) CopyFrom(other);
+    return *this;
+  }
+  InlineAttributes& operator=(InlineAttributes&& other) noexcept {
+    if (this != &other) MoveFrom(std::move(other));
+    return *this;
+  }
+  InlineAttributes& operator=(const Attributes& other) {
+    if (this != &other) CopyFrom(other);
+    return *this;
+  }
+  InlineAttributes& operator=(Attributes&& other) noexcept {
+    if (this != &other) MoveFrom(std::move(other));
+    return *this;
+  }
+  ~InlineAttributes() = default;
+
+ private:
+  alignas(8) std::byte buffer_[kBytes];
 };
 
 /// Truncates `value` to at most `max_bytes` bytes without splitting a UTF-8 sequence.

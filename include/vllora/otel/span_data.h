@@ -84,6 +84,9 @@ class Resource {
 /// The SDK version reported as telemetry.sdk.version.
 inline constexpr const char* kSdkVersion = "0.1.0";
 
+/// Bytes of attribute storage inside each SpanData (see InlineAttributes).
+inline constexpr size_t kSpanInlineAttributeBytes = 384;
+
 /// A finished span, owned by whoever holds the unique_ptr.
 /// Thread-safety: plain data; no internal synchronisation.
 struct SpanData {
@@ -98,7 +101,9 @@ struct SpanData {
   SpanKind kind = SpanKind::kInternal;
   uint64_t start_time_unix_nano = 0;
   uint64_t end_time_unix_nano = 0;
-  Attributes attributes;
+  /// The first kInlineAttributeBytes are stored inside the SpanData (8 entries, 192 bytes of
+  /// keys and string values): a span's usual attributes cost no allocation.
+  InlineAttributes<kSpanInlineAttributeBytes> attributes;
   std::vector<Event> events;
   std::vector<Link> links;
   StatusCode status_code = StatusCode::kUnset;

@@ -28,6 +28,31 @@ TEST(ValueTest, TypesFromCppTypes) {
   EXPECT_EQ(Value().type(), Value::Type::kNone);
 }
 
+TEST(ValueTest, OwnedStringsAreCopiedMovedAndAssignedDeeply) {
+  static_assert(sizeof(Value) == 24);
+  std::string source(40, 'a');
+  Value owned(std::move(source));
+  source.assign(40, 'b');  // the Value has its own copy
+  Value copy = owned;
+  Value moved = std::move(owned);
+  EXPECT_EQ(owned.str(), "");  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(copy.str(), std::string(40, 'a'));
+  EXPECT_EQ(moved.str(), std::string(40, 'a'));
+  Value borrowed(std::string_view("borrowed"));
+  copy = borrowed;  // frees the owned copy
+  EXPECT_EQ(copy.str(), "borrowed");
+  EXPECT_EQ(copy.str().data(), borrowed.str().data());  // still a view of the caller's bytes
+  moved = Value(int64_t{-3});
+  EXPECT_EQ(moved.type(), Value::Type::kInt64);
+  EXPECT_EQ(moved.as_int64(), -3);
+  Value empty_owned(std::string{});
+  EXPECT_EQ(empty_owned.type(), Value::Type::kString);
+  EXPECT_EQ(empty_owned.str(), "");
+  const Value& self = copy;
+  copy = self;
+  EXPECT_EQ(copy.str(), "borrowed");
+}
+
 TEST(ValueTest, NlohmannJsonBecomesJsonText) {
   nlohmann::json j = {{"name", "gpt-4"}, {"n", 2}};
   Value v(j);

@@ -213,4 +213,90 @@ TEST(AttributesTest, ReserveAndClear) {
 }
 
 }  // namespace
+// Every entry of `attrs`, rendered as "key=value" with the value's type index.
+std::vector<std::string> Dump(const Attributes& attrs) {
+  std::vector<std::string> out;
+  for (const KeyValueView kv : attrs) {
+    std::string value;
+    if (const auto* s = std::get_if<std::string_view>(&kv.value)) value = std::string(*s);
+    if (const auto* i = std::get_if<int64_t>(&kv.value)) value = std::to_string(*i);
+    if (const auto* b = std::get_if<bool>(&kv.value)) value = *b ? "true" : "false";
+    out.push_back(std::string(kv.key) + "=" + std::to_string(kv.value.index()) + ":" + value);
+  }
+  return out;
+}
+
+TEST(InlineAttributesTest, SetAllInTheInlineBlockThenGrowsOnTheHeap) {
+  InlineAttributes<96> attrs;  // 2 entries (48 bytes) + 48 bytes of keys and values
+  const KeyValueView two[] = {{"model", std::string_view("gpt-4o")}, {"tokens", int64_t{42}}};
+  attrs.SetAll(two);
+  EXPECT_EQ(Dump(attrs), (std::vector<std::string>{"model=4:gpt-4o", "tokens=1:42"}));
+  // A third entry no longer fits: the list moves to the heap and keeps its entries.
+  attrs.Set("provider", "openai");
+  attrs.Set("model", "a replacement value longer than the inline arena has room for");
+  EXPECT_EQ(Dump(attrs),
+            (std::vector<std::string>{
+                "model=4:a replacement value longer than the inline arena has room for",
+                "tokens=1:42", "provider=4:openai"}));
+}
+
+TEST(InlineAttributesTest, SetAllFallsBackWhenEntriesDoNotFitOrRepeatOrExceedLimits) {
+  // Too many bytes for the inline block.
+  InlineAttributes<96> big;
+  const std::string long_value(100, 'v');
+  const KeyValueView too_big[] = {{"a", std::string_view(long_value)}, {"b", true}};
+  big.SetAll(too_big);
+  EXPECT_EQ(Dump(big), (std::vector<std::string>{"a=4:" + long_value, "b=0:true"}));
+
+  // A repeated key: the last value wins, in the first position (as Set does).
+  InlineAttributes<384> repeated;
+  const KeyValueView dup[] = {
+      {"k", int64_t{1}}, {"other", int64_t{2}}, {"k", std::string_view("last")}};
+  repeated.SetAll(dup);
+  EXPECT_EQ(Dump(repeated), (std::vector<std::string>{"k=4:last", "other=1:2"}));
+
+  // A value over the length limit is truncated with the marker; over the count limit dropped.
+  InlineAttributes<384> limited;
+  limited.SetLimits(1, 4);
+  const KeyValueView over[] = {{"a", std::string_view("abcdefgh")}, {"b", int64_t{1}}};
+  limited.SetAll(over);
+  EXPECT_EQ(Dump(limited), (std::vector<std::string>{"a=4:a\xE2\x80\xA6"}));
+  EXPECT_EQ(limited.dropped_count(), 1U);
+}
+
+TEST(InlineAttributesTest, CopiesAndMovesOwnTheirBytes) {
+  auto make = [] {
+    InlineAttributes<384> attrs;
+    const KeyValueView kvs[] = {{"x", std::string_view("inline")}, {"y", int64_t{7}}};
+    attrs.SetAll(kvs);
+    return attrs;
+  };
+  InlineAttributes<384> original = make();
+  InlineAttributes<384> copy(original);
+  InlineAttributes<384> moved(std::move(original));
+  Attributes plain_from_inline(copy);        // base copy: heap block
+  Attributes plain_moved(std::move(moved));  // base move from a borrowed block: copies
+  EXPECT_TRUE(moved.empty());                // NOLINT(bugprone-use-after-move)
+  copy.Set("x", "changed");                  // the others do not see it
+  const std::vector<std::string> expected{"x=4:inline", "y=1:7"};
+  EXPECT_EQ(Dump(plain_from_inline), expected);
+  EXPECT_EQ(Dump(plain_moved), expected);
+  EXPECT_EQ(Dump(copy), (std::vector<std::string>{"x=4:changed", "y=1:7"}));
+
+  // Assignments both ways, including a heap-backed source taken over by an inline list.
+  Attributes heap;
+  for (int i = 0; i < 20; ++i) heap.Set("key" + std::to_string(i), int64_t{i});
+  InlineAttributes<384> target = make();
+  target = heap;  // does not fit inline: a heap copy
+  EXPECT_EQ(target.size(), 20U);
+  target = std::move(heap);  // takes the heap block over
+  EXPECT_EQ(target.size(), 20U);
+  EXPECT_EQ(std::get<int64_t>(*target.Find("key19")), 19);
+  target = make();  // back to fitting contents
+  EXPECT_EQ(Dump(target), expected);
+  Attributes& self = target;
+  target = self;  // self-assignment keeps the contents
+  EXPECT_EQ(Dump(target), expected);
+}
+
 }  // namespace vllora::otel
