@@ -69,6 +69,18 @@ inline bool CopyCheckAscii(char* dst, const char* src, size_t n) noexcept {
   return (seen & 0x80U) == 0;
 }
 
+// Writes `value` as a varint at `p` (room checked by the caller); returns the end. On a local
+// pointer: stores through a char* may alias any member, so a member cursor would be reloaded
+// and stored again for every byte.
+inline char* PutVarint(char* p, uint64_t value) noexcept {
+  while (value >= 0x80) {
+    *p++ = static_cast<char>(static_cast<uint8_t>(value) | 0x80);
+    value >>= 7;
+  }
+  *p++ = static_cast<char>(value);
+  return p;
+}
+
 // Appends to a std::string through a raw cursor. The string is kept at its full capacity while
 // writing (so appends are pointer bumps after one Ensure) and cut to the written length by
 // Finish(). Nested messages are written length-first: Begin() reserves a guess of the length's
@@ -103,13 +115,7 @@ class WireWriter {
   }
 
   // The caller has Ensure()d room for 10 bytes.
-  void RawVarint(uint64_t value) noexcept {
-    while (value >= 0x80) {
-      *cur_++ = static_cast<char>(static_cast<uint8_t>(value) | 0x80);
-      value >>= 7;
-    }
-    *cur_++ = static_cast<char>(value);
-  }
+  void RawVarint(uint64_t value) noexcept { cur_ = PutVarint(cur_, value); }
 
   void Tag(uint32_t field, uint32_t wire_type) {
     Ensure(10);
@@ -173,17 +179,65 @@ class WireWriter {
   void String(uint32_t field, std::string_view text) {
     const size_t size = text.size();
     Ensure(20 + size);
-    char* const start = cur_;
-    RawVarint((uint64_t{field} << 3) | kLengthDelimited);
-    RawVarint(size);
-    if (CopyCheckAscii(cur_, text.data(), size) || text::IsValidUtf8(text)) {
-      cur_ += size;  // copied already
+    char* p = PutVarint(cur_, (uint64_t{field} << 3) | kLengthDelimited);
+    p = PutVarint(p, size);
+    if (CopyCheckAscii(p, text.data(), size) || text::IsValidUtf8(text)) {
+      cur_ = p + size;  // copied already
       return;
     }
-    cur_ = start;
     text::AssignRepairedUtf8(scratch_, text);
     Bytes(field, scratch_.data(), scratch_.size());
   }
+  // One KeyValue (field `field`) with a string, int64 or bool value whose strings need no UTF-8
+  // repair: lengths computed up front (no Begin/End), one room check, a local cursor. Returns
+  // false, having written nothing, for other values or text that needs repair.
+  bool FastKeyValue(uint32_t field, std::string_view key, const otel::AttributeValue& value) {
+    const auto* text = std::get_if<std::string_view>(&value);
+    const auto* number = std::get_if<int64_t>(&value);
+    const auto* flag = std::get_if<bool>(&value);
+    size_t any_size = 0;  // the AnyValue body
+    if (text != nullptr) {
+      any_size = 1 + VarintSize(text->size()) + text->size();
+    } else if (number != nullptr) {
+      any_size = 1 + VarintSize(static_cast<uint64_t>(*number));
+    } else if (flag != nullptr) {
+      any_size = 2;
+    } else {
+      return false;
+    }
+    const size_t key_size = key.empty() ? 0 : 1 + VarintSize(key.size()) + key.size();
+    const size_t entry_size = key_size + 1 + VarintSize(any_size) + any_size;
+    Ensure(entry_size + 20);
+    char* p = PutVarint(cur_, (uint64_t{field} << 3) | kLengthDelimited);
+    p = PutVarint(p, entry_size);
+    bool ascii = true;
+    if (!key.empty()) {
+      *p++ = 0x0A;  // KeyValue.key (1, length-delimited)
+      p = PutVarint(p, key.size());
+      ascii = CopyCheckAscii(p, key.data(), key.size());
+      p += key.size();
+    }
+    *p++ = 0x12;  // KeyValue.value (2, length-delimited)
+    p = PutVarint(p, any_size);
+    if (text != nullptr) {
+      *p++ = 0x0A;  // AnyValue.string_value (1, length-delimited)
+      p = PutVarint(p, text->size());
+      ascii = CopyCheckAscii(p, text->data(), text->size()) && ascii;
+      p += text->size();
+    } else if (number != nullptr) {
+      *p++ = 0x18;  // AnyValue.int_value (3, varint), two's complement
+      p = PutVarint(p, static_cast<uint64_t>(*number));
+    } else {
+      *p++ = 0x10;  // AnyValue.bool_value (2, varint)
+      *p++ = *flag ? 1 : 0;
+    }
+    if (!ascii && !(text::IsValidUtf8(key) && (text == nullptr || text::IsValidUtf8(*text)))) {
+      return false;  // cur_ not moved: the caller writes it the general way
+    }
+    cur_ = p;
+    return true;
+  }
+
   // Proto3 omits empty strings (the repair of a non-empty string is never empty).
   void StringIfNonEmpty(uint32_t field, std::string_view text) {
     if (!text.empty()) String(field, text);
@@ -282,6 +336,7 @@ void WriteAnyValue(WireWriter& w, const otel::AttributeValue& value) {
 
 void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attributes) {
   for (const otel::KeyValueView kv : attributes) {
+    if (w.FastKeyValue(field, kv.key, kv.value)) continue;
     const size_t entry = w.Begin(field, kSmall);
     w.StringIfNonEmpty(1, kv.key);
     const size_t value = w.Begin(2, kSmall);

@@ -336,5 +336,38 @@ TEST(OtlpWireEncoding, StringFastPathExactBytes) {
   }
 }
 
+// Attributes are written with lengths computed up front: sizes around the 1-byte / 2-byte
+// length-varint boundaries (127/128 bytes of value, AnyValue and KeyValue), every value type,
+// empty keys and values.
+TEST(OtlpWireEncoding, AttributeLengthsAroundVarintBoundaries) {
+  Batch batch;
+  for (size_t key_length :
+       {size_t{0}, size_t{1}, size_t{7}, size_t{120}, size_t{127}, size_t{128}, size_t{200}}) {
+    auto span = testing::MakeSimpleSpan(static_cast<uint8_t>(key_length));
+    const std::string key(key_length, 'k');
+    std::vector<std::string> values;
+    for (size_t value_length = 0; value_length <= 140; value_length += 1) {
+      values.push_back(std::string(value_length, static_cast<char>('a' + value_length % 26)));
+    }
+    size_t i = 0;
+    for (const std::string& value : values) {
+      span->attributes.Set(key + std::to_string(i++), std::string_view(value));
+    }
+    span->attributes.Set(key + "t", true);
+    span->attributes.Set(key + "f", false);
+    span->attributes.Set(key + "n", int64_t{-1});
+    span->attributes.Set(key + "z", int64_t{0});
+    span->attributes.Set(key + "big", int64_t{1} << 62);
+    span->attributes.Set(key + "u", uint64_t{18446744073709551615U});
+    span->attributes.Set(key + "d", 2.5);
+    span->attributes.Set(key + "\xC3\xA9", std::string_view("\xE2\x9C\x93"));
+    span->attributes.Set(key + "\xFF", std::string_view("ok"));
+    span->attributes.Set(key + "x", std::string_view("bad\xFF"));
+    batch.push_back(std::move(span));
+  }
+  std::string buffer;
+  ExpectSameAsOldPath(batch, buffer);
+}
+
 }  // namespace
 }  // namespace vllora::otlp
