@@ -24,21 +24,26 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-// A cursor over protobuf wire bytes.
+// A cursor over protobuf wire bytes held in a list of slices (a request arrives in several;
+// they are walked where they are instead of being copied into one). Positions are offsets from
+// the start of the request.
 class WireReader {
  public:
-  WireReader(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
-  bool AtEnd() const { return p_ == end_; }
+  explicit WireReader(const std::vector<grpc::Slice>& slices) : slices_(slices) { Enter(0); }
+
+  uint64_t position() const { return base_ + static_cast<uint64_t>(p_ - begin_); }
 
   bool Varint(uint64_t* value) {
     uint64_t result = 0;
-    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
-      const uint8_t byte = *p_++;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t byte = 0;
+      if (!Byte(&byte)) return false;
       result |= uint64_t{byte & 0x7FU} << shift;
       if (byte < 0x80) {
         *value = result;
@@ -48,71 +53,97 @@ class WireReader {
     return false;
   }
 
-  // Reads one field: its number, and for length-delimited fields the payload's bounds.
-  // Other wire types are skipped. False on malformed input.
-  bool Field(uint32_t* number, const uint8_t** payload, const uint8_t** payload_end) {
+  // Skips `n` bytes; false if the request ends first.
+  bool Skip(uint64_t n) {
+    while (n > static_cast<uint64_t>(end_ - p_)) {
+      n -= static_cast<uint64_t>(end_ - p_);
+      if (index_ + 1 >= slices_.size()) return false;
+      Enter(index_ + 1);
+    }
+    p_ += n;
+    return true;
+  }
+
+ private:
+  bool Byte(uint8_t* byte) {
+    while (p_ == end_) {
+      if (index_ + 1 >= slices_.size()) return false;
+      Enter(index_ + 1);
+    }
+    *byte = *p_++;
+    return true;
+  }
+
+  void Enter(size_t index) {
+    if (index < slices_.size()) {
+      if (index > 0) base_ += slices_[index_].size();
+      index_ = index;
+      begin_ = slices_[index].begin();
+      end_ = slices_[index].end();
+    } else {
+      begin_ = end_ = nullptr;
+    }
+    p_ = begin_;
+  }
+
+  const std::vector<grpc::Slice>& slices_;
+  size_t index_ = 0;
+  uint64_t base_ = 0;  // offset of slices_[index_]
+  const uint8_t* begin_ = nullptr;
+  const uint8_t* p_ = nullptr;
+  const uint8_t* end_ = nullptr;
+};
+
+// Counts the spans of one level: `path[0]` messages from the reader's position to `end`,
+// recursing while `depth` > 0 (request -> ResourceSpans(1) -> ScopeSpans(2) -> Span(2)).
+// Spans themselves are skipped, not read. False on malformed framing.
+bool CountNested(WireReader& reader, uint64_t end, const uint32_t* path, int depth,
+                 uint64_t* spans) {
+  while (reader.position() < end) {
     uint64_t tag = 0;
-    if (!Varint(&tag)) return false;
-    *number = static_cast<uint32_t>(tag >> 3);
-    *payload = nullptr;
+    if (!reader.Varint(&tag)) return false;
+    bool ok = false;
     switch (tag & 7) {
       case 0: {
         uint64_t ignored = 0;
-        return Varint(&ignored);
+        ok = reader.Varint(&ignored);
+        break;
       }
       case 1:
-        return Skip(8);
+        ok = reader.Skip(8);
+        break;
       case 5:
-        return Skip(4);
+        ok = reader.Skip(4);
+        break;
       case 2: {
         uint64_t size = 0;
-        if (!Varint(&size) || size > static_cast<uint64_t>(end_ - p_)) return false;
-        *payload = p_;
-        p_ += size;
-        *payload_end = p_;
-        return true;
+        if (!reader.Varint(&size) || size > end - reader.position()) return false;
+        if (static_cast<uint32_t>(tag >> 3) != path[0]) {
+          ok = reader.Skip(size);
+        } else if (depth == 0) {
+          ++*spans;
+          ok = reader.Skip(size);
+        } else {
+          ok = CountNested(reader, reader.position() + size, path + 1, depth - 1, spans);
+        }
+        break;
       }
       default:
         return false;
     }
+    if (!ok) return false;
   }
-
- private:
-  bool Skip(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    p_ += n;
-    return true;
-  }
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
-
-// Counts the spans of one level: `child_field` messages inside [begin, end), recursing while
-// `depth` > 0 (request -> ResourceSpans(1) -> ScopeSpans(2) -> Span(2)).
-bool CountNested(const uint8_t* begin, const uint8_t* end, const uint32_t* path, int depth,
-                 uint64_t* spans) {
-  WireReader reader(begin, end);
-  while (!reader.AtEnd()) {
-    uint32_t number = 0;
-    const uint8_t* payload = nullptr;
-    const uint8_t* payload_end = nullptr;
-    if (!reader.Field(&number, &payload, &payload_end)) return false;
-    if (payload == nullptr || number != path[0]) continue;
-    if (depth == 0) {
-      ++*spans;
-    } else if (!CountNested(payload, payload_end, path + 1, depth - 1, spans)) {
-      return false;
-    }
-  }
-  return true;
+  return reader.position() == end;
 }
 
 bool CountSpans(const grpc::ByteBuffer& request, uint64_t* spans) {
-  grpc::Slice slice;
-  if (request.Length() == 0) return true;
-  if (!request.DumpToSingleSlice(&slice).ok()) return false;
+  const size_t length = request.Length();
+  if (length == 0) return true;
+  std::vector<grpc::Slice> slices;
+  if (!request.Dump(&slices).ok()) return false;
   static constexpr uint32_t kPath[] = {1, 2, 2};
-  return CountNested(slice.begin(), slice.end(), kPath, 2, spans);
+  WireReader reader(slices);
+  return CountNested(reader, length, kPath, 2, spans);
 }
 
 class Counters {
