@@ -57,6 +57,16 @@ CREATE INDEX traces_thread_id ON traces(thread_id);
 CREATE INDEX traces_start ON traces(start_time_us);
 PRAGMA user_version = 1;
 )sql",
+    // Version 2: the run and thread indexes hold only rows that have a run / thread (most spans
+    // of a busy collector have neither; a NULL entry cost a b-tree insert per row and served no
+    // query: the viewer looks these columns up by value or groups WHERE ... IS NOT NULL).
+    R"sql(
+DROP INDEX traces_run_id;
+DROP INDEX traces_thread_id;
+CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL;
+PRAGMA user_version = 2;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);

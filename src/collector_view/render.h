@@ -12,7 +12,7 @@
 
 namespace vllora::collector_view {
 
-/// One row of the collector's `traces` table (schema version 1).
+/// One row of the collector's `traces` table (schema versions 1 and 2: the same columns).
 struct SpanRow {
   int64_t rowid = 0;
   std::string trace_id;

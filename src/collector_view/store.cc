@@ -140,9 +140,10 @@ std::unique_ptr<ViewerDb> ViewerDb::Open(const std::string& path, std::string* e
     }
     version = stmt.Int(0);
   }
-  if (version != kSchemaVersion) {
+  if (version < kMinSchemaVersion || version > kSchemaVersion) {
     *error = path + " is not a vllora-collector database of schema version " +
-             std::to_string(kSchemaVersion) + " (user_version " + std::to_string(version) + ")";
+             std::to_string(kMinSchemaVersion) + " to " + std::to_string(kSchemaVersion) +
+             " (user_version " + std::to_string(version) + ")";
     return nullptr;
   }
   Statement table(raw, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'traces'",

@@ -16,8 +16,11 @@ struct sqlite3;
 
 namespace vllora::collector_view {
 
-/// The database schema version the viewer reads (the collector's `PRAGMA user_version`).
-inline constexpr int kSchemaVersion = 1;
+/// The database schema versions the viewer reads (the collector's `PRAGMA user_version`). Both
+/// have the same table and columns; version 2 only makes the run and thread indexes partial
+/// (rows with a NULL run_id / thread_id are not in them), which the viewer's queries do not see.
+inline constexpr int kMinSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// The aggregates every grouping of spans (a run, a thread) shows, computed in SQL as vLLora
 /// does (see kAggregates in store.cc).
@@ -61,7 +64,8 @@ struct TraceSummary {
 class ViewerDb {
  public:
   /// Opens `path` read-only. Errors (nullptr and `*error`): the file does not exist, is not an
-  /// SQLite database, has no `traces` table, or its user_version is not kSchemaVersion.
+  /// SQLite database, has no `traces` table, or its user_version is not in
+  /// [kMinSchemaVersion, kSchemaVersion].
   static std::unique_ptr<ViewerDb> Open(const std::string& path, std::string* error);
   ~ViewerDb();
   ViewerDb(const ViewerDb&) = delete;

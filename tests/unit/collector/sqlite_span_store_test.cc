@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "../collector_view/test_db.h"  // the contract's DDL of schema version 1
+
 namespace vllora::collector {
 namespace {
 
@@ -57,16 +59,19 @@ class SqliteSpanStoreTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST_F(SqliteSpanStoreTest, FreshDatabaseGetsSchemaVersion1AndWal) {
+TEST_F(SqliteSpanStoreTest, FreshDatabaseGetsSchemaVersion2AndWal) {
   std::string error;
   auto store = SqliteSpanStore::Open({.path = path_}, &error);
   ASSERT_NE(store, nullptr) << error;
   store->Close();
-  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
   EXPECT_EQ(Query("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(Query("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'traces_%' "
+  EXPECT_EQ(Query("SELECT sql FROM sqlite_master WHERE type='index' AND name LIKE 'traces_%' "
                   "ORDER BY name"),
-            (std::vector<std::string>{"traces_run_id", "traces_start", "traces_thread_id"}));
+            (std::vector<std::string>{
+                "CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL",
+                "CREATE INDEX traces_start ON traces(start_time_us)",
+                "CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL"}));
   EXPECT_EQ(Query("SELECT group_concat(name, ',') FROM pragma_table_info('traces')"),
             std::vector<std::string>{
                 "trace_id,span_id,parent_span_id,thread_id,operation_name,start_time_us,"
@@ -86,8 +91,45 @@ TEST_F(SqliteSpanStoreTest, ReopenIsANoOpAndKeepsRows) {
   ASSERT_NE(store, nullptr) << error;
   store->Close();
   EXPECT_EQ(Query("SELECT sql FROM sqlite_master ORDER BY name"), schema_before);
-  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
   EXPECT_EQ(Query("SELECT span_id FROM traces"), std::vector<std::string>{"1"});
+}
+
+TEST_F(SqliteSpanStoreTest, Version1DatabaseIsMigratedKeepingItsRows) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, collector_view::testing::kSchemaV1, nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO traces VALUES ('0af76519-16cd-43dd-8448-eb211c80319c', "
+                           "'7', NULL, 'th', 'op', 1, 2, '{}', 'run', NULL, 't', NULL, NULL, 0, "
+                           "0, NULL, '[]', '{}', NULL, 3)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string error;
+  auto store = SqliteSpanStore::Open({.path = path_}, &error);
+  ASSERT_NE(store, nullptr) << error;
+  SpanRow with_run = Row("8");
+  with_run.run_id = "run";
+  EXPECT_TRUE(store->Write({with_run, Row("9")}).ok);
+  store->Close();
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(Query("SELECT sql FROM sqlite_master WHERE name = 'traces_run_id'"),
+            std::vector<std::string>{
+                "CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL"});
+  EXPECT_EQ(Query("SELECT sql FROM sqlite_master WHERE name = 'traces_thread_id'"),
+            std::vector<std::string>{
+                "CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL"});
+  // The old row survives, and the partial index answers lookups by value.
+  EXPECT_EQ(Query("SELECT span_id FROM traces INDEXED BY traces_run_id WHERE run_id = 'run' "
+                  "ORDER BY rowid"),
+            (std::vector<std::string>{"7", "8"}));
+  EXPECT_EQ(Query("SELECT span_id FROM traces INDEXED BY traces_thread_id WHERE thread_id = 'th'"),
+            std::vector<std::string>{"7"});
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"3"});
 }
 
 TEST_F(SqliteSpanStoreTest, NewerSchemaIsRefused) {
@@ -100,7 +142,7 @@ TEST_F(SqliteSpanStoreTest, NewerSchemaIsRefused) {
   std::string error;
   EXPECT_EQ(SqliteSpanStore::Open({.path = path_}, &error), nullptr);
   EXPECT_EQ(error,
-            "database " + path_ + ": database schema version 7 is newer than this collector's (1)");
+            "database " + path_ + ": database schema version 7 is newer than this collector's (2)");
 }
 
 TEST_F(SqliteSpanStoreTest, UnwritableLocationFails) {

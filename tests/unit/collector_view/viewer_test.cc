@@ -87,6 +87,17 @@ TEST(CollectorViewShowTest, RunOfTheExampleAsATreeWithVlloraTotals) {
                        "llm_calls=1  tokens_in=8  tokens_out=9  cost=$0.0000066  errors=0\n");
 }
 
+TEST(CollectorViewShowTest, SchemaVersion1DatabaseReadsTheSame) {
+  // A database of an older collector (full run/thread indexes) is read as it is.
+  TestDb db(/*schema_version=*/1);
+  db.InsertAll(testing::ExampleTrace());
+  const Result r = Call(ShowCommand, ShowRun(db.path(), kRunId));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kExampleTree) +
+                       "\nrun f9b6c0de-1d2e-4f3a-9b8c-7d6e5f4a3b2c: 8 spans  152.2 ms  "
+                       "llm_calls=1  tokens_in=8  tokens_out=9  cost=$0.0000066  errors=0\n");
+}
+
 TEST(CollectorViewShowTest, TraceByIdInAnySpelling) {
   TestDb db;
   db.InsertAll(testing::ExampleTrace());
@@ -288,21 +299,21 @@ TEST(CollectorViewErrorTest, MissingDatabase) {
 
 TEST(CollectorViewErrorTest, WrongSchemaVersionOrNotADatabase) {
   {
-    TestDb db(/*create_schema=*/false);
+    TestDb db(/*schema_version=*/0);
     db.Exec("CREATE TABLE traces (x)");  // user_version 0
     const Result r = Call(TracesCommand, List(db.path()));
     EXPECT_EQ(r.code, kExitError);
     EXPECT_EQ(r.err, "vllora-collector: " + db.path() +
-                         " is not a vllora-collector database of schema version 1 "
+                         " is not a vllora-collector database of schema version 1 to 2 "
                          "(user_version 0)\n");
   }
   {
-    TestDb db(/*create_schema=*/false);
-    db.Exec("PRAGMA user_version = 2");
-    EXPECT_THAT(Call(TracesCommand, List(db.path())).err, HasSubstr("(user_version 2)"));
+    TestDb db(/*schema_version=*/0);
+    db.Exec("PRAGMA user_version = 3");
+    EXPECT_THAT(Call(TracesCommand, List(db.path())).err, HasSubstr("(user_version 3)"));
   }
   {
-    TestDb db(/*create_schema=*/false);
+    TestDb db(/*schema_version=*/0);
     db.Exec("PRAGMA user_version = 1");
     const Result r = Call(TracesCommand, List(db.path()));
     EXPECT_EQ(r.code, kExitError);
