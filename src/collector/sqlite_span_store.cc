@@ -134,6 +134,58 @@ int64_t NowUs() {
       .count();
 }
 
+// A prepared multi-row INSERT and what its parameters hold. Bindings survive sqlite3_reset, so a
+// parameter that already holds the NULL or integer to bind is left as it is: most of a row's
+// NULL columns, its kind and status, and the commit time repeat from one statement step to the
+// next, and each sqlite3_bind_* call costs ~60-80 instructions.
+class InsertStatement {
+ public:
+  InsertStatement() = default;
+  InsertStatement(const InsertStatement&) = delete;
+  InsertStatement& operator=(const InsertStatement&) = delete;
+  ~InsertStatement() { sqlite3_finalize(stmt_); }
+
+  // Prepares the statement for `rows` rows; false on error (sqlite3_errmsg has the reason).
+  bool Prepare(sqlite3* db, size_t rows) {
+    const std::string sql = InsertSql(rows);
+    if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt_);
+      stmt_ = nullptr;
+      return false;
+    }
+    const size_t parameters = rows * static_cast<size_t>(kColumnsPerRow) + 1;  // 1-based
+    state_.assign(parameters, State::kOther);
+    value_.assign(parameters, 0);
+    return true;
+  }
+
+  sqlite3_stmt* get() const noexcept { return stmt_; }
+
+  void BindNull(int index) {
+    const auto i = static_cast<size_t>(index);
+    if (state_[i] == State::kNull) return;
+    state_[i] = sqlite3_bind_null(stmt_, index) == SQLITE_OK ? State::kNull : State::kOther;
+  }
+  void BindInt(int index, int64_t value) {
+    const auto i = static_cast<size_t>(index);
+    if (state_[i] == State::kInt && value_[i] == value) return;
+    state_[i] = sqlite3_bind_int64(stmt_, index, value) == SQLITE_OK ? State::kInt : State::kOther;
+    value_[i] = value;
+  }
+  // SQLITE_STATIC: the text must outlive the statement step that reads it.
+  void BindText(int index, const char* text, int length) {
+    state_[static_cast<size_t>(index)] = State::kOther;
+    sqlite3_bind_text(stmt_, index, text, length, SQLITE_STATIC);
+  }
+
+ private:
+  enum class State : uint8_t { kOther, kNull, kInt };
+  sqlite3_stmt* stmt_ = nullptr;
+  std::vector<State> state_;  // by parameter index
+  std::vector<int64_t> value_;
+};
+
 }  // namespace
 
 // The rows of a request as the writer binds them: all text in one buffer, each text column an
@@ -211,22 +263,22 @@ struct PackedRows {
     return true;
   }
 
-  void Bind(sqlite3_stmt* insert, int base, size_t r, int64_t now) const {
+  void Bind(InsertStatement& insert, int base, size_t r, int64_t now) const {
     const Row& row = rows[r];
     for (size_t c = 0; c < kTextColumns; ++c) {
       const int index = base + kTextParameter[c];
       if (row.length[c] < 0) {
-        sqlite3_bind_null(insert, index);
+        insert.BindNull(index);
       } else {
-        // SQLITE_STATIC: the text outlives the statement step that reads it.
-        sqlite3_bind_text(insert, index, text.data() + row.offset[c], row.length[c], SQLITE_STATIC);
+        // The text outlives the statement step that reads it.
+        insert.BindText(index, text.data() + row.offset[c], row.length[c]);
       }
     }
-    sqlite3_bind_int64(insert, base + 6, row.start_time_us);
-    sqlite3_bind_int64(insert, base + 7, row.finish_time_us);
-    sqlite3_bind_int64(insert, base + 14, row.kind);
-    sqlite3_bind_int64(insert, base + 15, row.status_code);
-    sqlite3_bind_int64(insert, base + 20, now);
+    insert.BindInt(base + 6, row.start_time_us);
+    insert.BindInt(base + 7, row.finish_time_us);
+    insert.BindInt(base + 14, row.kind);
+    insert.BindInt(base + 15, row.status_code);
+    insert.BindInt(base + 20, now);
   }
 };
 
@@ -239,7 +291,7 @@ struct SqliteSpanStore::Impl {
   SqliteSpanStoreOptions options;
   sqlite3* db = nullptr;
   // inserts[n - 1] inserts n rows; prepared when first needed (writer thread only).
-  std::vector<sqlite3_stmt*> inserts = std::vector<sqlite3_stmt*>(kRowsPerStatement, nullptr);
+  std::array<std::unique_ptr<InsertStatement>, kRowsPerStatement> inserts;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -267,7 +319,7 @@ struct SqliteSpanStore::Impl {
   int64_t page_size = 4096;
 
   ~Impl() {
-    for (sqlite3_stmt* stmt : inserts) sqlite3_finalize(stmt);
+    for (auto& insert : inserts) insert.reset();
     // The checkpointer's connection first: the last connection to close checkpoints and removes
     // the WAL.
     sqlite3_close(checkpoint_db);
@@ -318,17 +370,14 @@ struct SqliteSpanStore::Impl {
     if (checkpointer.joinable()) checkpointer.join();
   }
 
-  sqlite3_stmt* Insert(size_t rows) {
-    sqlite3_stmt*& stmt = inserts[rows - 1];
-    if (stmt == nullptr) {
-      const std::string sql = InsertSql(rows);
-      if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
-                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-        sqlite3_finalize(stmt);
-        stmt = nullptr;
-      }
+  InsertStatement* Insert(size_t rows) {
+    std::unique_ptr<InsertStatement>& insert = inserts[rows - 1];
+    if (insert == nullptr) {
+      auto prepared = std::make_unique<InsertStatement>();
+      if (!prepared->Prepare(db, rows)) return nullptr;
+      insert = std::move(prepared);
     }
-    return stmt;
+    return insert.get();
   }
 
   bool Migrate(std::string* error) {
@@ -366,7 +415,7 @@ struct SqliteSpanStore::Impl {
       // A statement never spans two requests, so its changes count belongs to one request.
       for (size_t first = 0; first < rows.rows.size(); first += kRowsPerStatement) {
         const size_t count = std::min(kRowsPerStatement, rows.rows.size() - first);
-        sqlite3_stmt* insert = Insert(count);
+        InsertStatement* insert = Insert(count);
         if (insert == nullptr) {
           error = SqliteError(db, "cannot prepare insert");
           std::string ignored;
@@ -374,10 +423,10 @@ struct SqliteSpanStore::Impl {
           return false;
         }
         for (size_t k = 0; k < count; ++k) {
-          rows.Bind(insert, static_cast<int>(k) * kColumnsPerRow, first + k, now);
+          rows.Bind(*insert, static_cast<int>(k) * kColumnsPerRow, first + k, now);
         }
-        const int step = sqlite3_step(insert);
-        sqlite3_reset(insert);
+        const int step = sqlite3_step(insert->get());
+        sqlite3_reset(insert->get());
         if (step != SQLITE_DONE) {
           error = SqliteError(db, "insert failed");
           std::string ignored;
