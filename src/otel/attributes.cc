@@ -349,6 +349,27 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   ++count_;
 }
 
+namespace {
+// A 6-bit digest of a key for FastSetAll's repeat filter: keys with different digests differ.
+inline unsigned KeyDigest(std::string_view key) noexcept {
+  if (key.empty()) return 0;
+  const auto first = static_cast<unsigned char>(key.front());
+  const auto last = static_cast<unsigned char>(key.back());
+  return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
+}
+}  // namespace
+
+// Out of line so the loop that calls it keeps its registers.
+[[gnu::noinline]] bool Attributes::RepeatsEarlierKey(size_t count,
+                                                     std::string_view key) const noexcept {
+  const Entry* table = entries();
+  const char* base = arena();
+  for (size_t j = 0; j < count; ++j) {
+    if (table[j].key_length == key.size() && SameKey(base + table[j].key_offset, key)) return true;
+  }
+  return false;
+}
+
 bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
   const size_t n = kvs.size();
   if (max_count_ != 0 && n > max_count_) return false;
@@ -356,16 +377,15 @@ bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
   char* base = arena();
   const size_t capacity = bytes_capacity_;
   size_t used = 0;
+  uint64_t seen = 0;  // digests of the keys so far
   for (size_t i = 0; i < n; ++i) {
     const KeyValueView& kv = kvs[i];
     const std::string_view key = kv.key;
-    // Distinct keys only (the slow path keeps the last value of a repeated key). Lengths
-    // usually differ, so a word compare is rare.
-    for (size_t j = 0; j < i; ++j) {
-      if (table[j].key_length == key.size() && SameKey(base + table[j].key_offset, key)) {
-        return false;
-      }
-    }
+    // Distinct keys only (the slow path keeps the last value of a repeated key). A key whose
+    // digest is new cannot repeat an earlier one; only a digest seen before costs a compare.
+    const uint64_t bit = uint64_t{1} << KeyDigest(key);
+    if ((seen & bit) != 0 && RepeatsEarlierKey(i, key)) return false;
+    seen |= bit;
     if (key.size() > capacity - used) return false;
     Entry& e = table[i];
     e.key_offset = static_cast<uint32_t>(used);

@@ -7,6 +7,11 @@
 
 namespace vllora::otel {
 
+const std::string& SpanContext::EmptyTraceState() noexcept {
+  static const std::string empty;
+  return empty;
+}
+
 struct Context::Node {
   Baggage baggage;
   SpanContext span_context;

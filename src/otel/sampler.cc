@@ -8,7 +8,7 @@ namespace {
 SamplingResult Decide(bool sample, const SpanContext& parent) noexcept {
   SamplingResult result;
   result.decision = sample ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop;
-  if (parent.IsValid() && !parent.trace_state().empty()) {
+  if (parent.IsValid() && parent.HasTraceState()) {
     try {
       result.trace_state = parent.trace_state();
     } catch (...) {

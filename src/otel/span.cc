@@ -11,9 +11,12 @@ namespace vllora::otel {
 
 Span::Span(const SpanContext& context) noexcept : context_(context) {}
 
-Span::Span(const SpanContext& context, std::unique_ptr<SpanData> data,
+Span::Span(SpanContext&& context, std::unique_ptr<SpanData> data,
            std::shared_ptr<internal::ProviderState> state) noexcept
-    : context_(context), recording_(true), data_(std::move(data)), state_(std::move(state)) {}
+    : context_(std::move(context)),
+      recording_(true),
+      data_(std::move(data)),
+      state_(std::move(state)) {}
 
 Span::~Span() { End(); }
 

@@ -14,6 +14,13 @@ Tracer::Tracer(std::shared_ptr<internal::ProviderState> state,
 
 Tracer::~Tracer() = default;
 
+namespace {
+uint8_t SampledFlags(SamplingDecision decision) noexcept {
+  return decision == SamplingDecision::kRecordAndSample ? static_cast<uint8_t>(TraceFlags::kSampled)
+                                                        : static_cast<uint8_t>(TraceFlags::kNone);
+}
+}  // namespace
+
 std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
                                         const StartSpanOptions& options) noexcept {
   const Context& context =
@@ -27,29 +34,28 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
   try {
     // acquire: pairs with the release in Shutdown so a span started after it is non-recording.
     if (state.shut_down.load(std::memory_order_acquire)) {
-      return std::unique_ptr<Span>(new Span(SpanContext(
-          trace_id, span_id, 0, false, has_parent ? parent.trace_state() : std::string())));
+      return std::unique_ptr<Span>(
+          new Span(has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
+                              : SpanContext(trace_id, span_id, 0, false)));
     }
     // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
-    // skips ShouldSample and its SamplingResult; the span keeps the parent's tracestate, as
-    // ShouldSample would.
+    // skips ShouldSample and its SamplingResult; the span shares the parent's tracestate, as
+    // ShouldSample would keep it.
     SamplingResult result;
+    SpanContext span_context;
     if (const std::optional<SamplingDecision> fixed = state.sampler->FixedDecision(parent)) {
       result.decision = *fixed;
-      if (has_parent && !parent.trace_state().empty()) result.trace_state = parent.trace_state();
+      const uint8_t flags = SampledFlags(result.decision);
+      span_context = has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
+                                : SpanContext(trace_id, span_id, flags, false);
     } else {
       result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
+      span_context = SpanContext(trace_id, span_id, SampledFlags(result.decision), false,
+                                 std::move(result.trace_state));
     }
-    const uint8_t flags = result.decision == SamplingDecision::kRecordAndSample
-                              ? static_cast<uint8_t>(TraceFlags::kSampled)
-                              : static_cast<uint8_t>(TraceFlags::kNone);
-    // Empty (the usual case): no string move, which is a memcpy call for a short string.
-    SpanContext span_context =
-        result.trace_state.empty()
-            ? SpanContext(trace_id, span_id, flags, false)
-            : SpanContext(trace_id, span_id, flags, false, std::move(result.trace_state));
+    const uint8_t flags = span_context.trace_flags();
     if (result.decision == SamplingDecision::kDrop) {
-      return std::unique_ptr<Span>(new Span(span_context));
+      return std::unique_ptr<Span>(new Span(std::move(span_context)));
     }
 
     auto data = std::make_unique<SpanData>();
@@ -59,7 +65,7 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
       data->parent_span_id = parent.span_id();
       data->parent_is_remote = parent.IsRemote();
     }
-    data->trace_state = span_context.trace_state();
+    if (span_context.HasTraceState()) data->trace_state = span_context.trace_state();
     data->trace_flags = flags;
     data->name.assign(name.empty() ? kEmptySpanName : name);
     data->kind = options.kind;
@@ -83,7 +89,7 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
       data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
     }
 
-    std::unique_ptr<Span> span(new Span(span_context, std::move(data), state_));
+    std::unique_ptr<Span> span(new Span(std::move(span_context), std::move(data), state_));
     for (SpanProcessor* processor : state.on_start) processor->OnStart(*span, context);
     return span;
   } catch (...) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <variant>
 
 #include "vllora/core/context.h"
 
@@ -44,6 +46,44 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != b[i]) return false;
   }
   return true;
+}
+
+static_assert(
+    std::is_same_v<std::variant_alternative_t<4, otel::AttributeValue>, std::string_view> &&
+    std::is_same_v<std::variant_alternative_t<1, otel::AttributeValue>, int64_t> &&
+    std::is_same_v<std::variant_alternative_t<2, otel::AttributeValue>, uint64_t> &&
+    std::is_same_v<std::variant_alternative_t<3, otel::AttributeValue>, double> &&
+    std::is_same_v<std::variant_alternative_t<0, otel::AttributeValue>, bool>);
+
+// Constructs the view of `value` in `slot` (uninitialised storage), the variant built in place
+// with its alternative. Returns false (slot untouched) for an empty value.
+inline bool EmplaceAttribute(otel::KeyValueView* slot, std::string_view key,
+                             const Value& value) noexcept {
+  switch (value.type()) {
+    case Value::Type::kString:
+    case Value::Type::kJson:
+      new (slot) otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<4>, value.str())};
+      return true;
+    case Value::Type::kInt64:
+      new (slot)
+          otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<1>, value.as_int64())};
+      return true;
+    case Value::Type::kUint64:
+      new (slot)
+          otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<2>, value.as_uint64())};
+      return true;
+    case Value::Type::kDouble:
+      new (slot)
+          otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<3>, value.as_double())};
+      return true;
+    case Value::Type::kBool:
+      new (slot)
+          otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<0>, value.as_bool())};
+      return true;
+    case Value::Type::kNone:
+      return false;
+  }
+  return false;
 }
 
 inline bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
@@ -142,12 +182,10 @@ class OtelLayerImpl final : public Layer {
 
   void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
     if (tracer_ == nullptr || span.Get<OtelSpanExt>() != nullptr) return;  // already bridged
-    otel::SpanContext parent_context;
     otel::StartSpanOptions start;
-    if (OtelSpanExt* parent = NearestBridged(span.parent())) {
-      parent_context = parent->span->context();
-      start.parent = &parent_context;
-    }
+    // The parent's SDK span outlives this call (its facade span is alive): no copy.
+    if (OtelSpanExt* parent = NearestBridged(span.parent()))
+      start.parent = &parent->span->context();
     // start.context stays null: the tracer then reads the current otel::Context in place,
     // without the shared_ptr copy Context::Current() would make.
 
@@ -167,8 +205,7 @@ class OtelLayerImpl final : public Layer {
       const bool plain = field.key.empty() || (field.key[0] != 'o' && field.key[0] != 'e');
       if (plain && count < attributes.size()) {
         // Converted in place (no temporary variant); the slot is taken only if it converts.
-        otel::KeyValueView* kv = new (&attributes[count]) otel::KeyValueView{field.key, {}};
-        if (ToAttribute(field.value, kv->value)) ++count;
+        if (EmplaceAttribute(&attributes[count], field.key, field.value)) ++count;
         continue;
       }
       if (field.key == "otel.kind" && field.value.is_string()) {

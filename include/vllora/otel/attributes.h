@@ -136,6 +136,7 @@ class Attributes {
  private:
   struct Entry;
   bool FastSetAll(std::span<const KeyValueView> entries) noexcept;
+  bool RepeatsEarlierKey(size_t count, std::string_view key) const noexcept;
   void ReleaseBlock() noexcept;
   Entry* entries() const noexcept;
   char* arena() const noexcept;

@@ -74,7 +74,7 @@ class Span {
 
  private:
   friend class Tracer;
-  Span(const SpanContext& context, std::unique_ptr<SpanData> data,
+  Span(SpanContext&& context, std::unique_ptr<SpanData> data,
        std::shared_ptr<internal::ProviderState> state) noexcept;
 
   SpanContext context_;

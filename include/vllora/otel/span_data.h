@@ -90,6 +90,10 @@ inline constexpr size_t kSpanInlineAttributeBytes = 384;
 /// A finished span, owned by whoever holds the unique_ptr.
 /// Thread-safety: plain data; no internal synchronisation.
 struct SpanData {
+  /// Every member starts at its default below. User-provided, so `new SpanData()` does not
+  /// first zero the whole object (the inline attribute block alone is 384 bytes).
+  SpanData() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would zero it
+
   TraceId trace_id;
   SpanId span_id;
   /// Invalid (all zero) = root span.

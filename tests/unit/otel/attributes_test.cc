@@ -152,6 +152,18 @@ TEST(AttributesTest, SetAllTellsKeysOfOneLengthApartByEveryByte) {
     ASSERT_EQ(attrs.size(), 2U) << "difference at byte " << pos;
     EXPECT_EQ(attrs.Find(base), AttributeValue(int64_t{3}));
     EXPECT_EQ(attrs.Find(other), AttributeValue(int64_t{2}));
+    // The one-pass path into an inline block tells them apart too (equal first and last
+    // bytes and length give equal digests, so the bytes are compared).
+    const KeyValueView distinct[] = {{base, int64_t{1}}, {other, int64_t{2}}};
+    InlineAttributes<384> inline_attrs;
+    inline_attrs.SetAll(distinct);
+    ASSERT_EQ(inline_attrs.size(), 2U) << "difference at byte " << pos;
+    EXPECT_EQ(inline_attrs.At(0).key, base);
+    EXPECT_EQ(inline_attrs.At(1).key, other);
+    InlineAttributes<384> repeated;
+    repeated.SetAll(kvs);
+    ASSERT_EQ(repeated.size(), 2U) << "difference at byte " << pos;
+    EXPECT_EQ(repeated.Find(base), AttributeValue(int64_t{3}));
   }
 }
 

@@ -100,6 +100,40 @@ TEST(TracerTest, RemoteParentFromExtractedContext) {
   EXPECT_TRUE(spans[0]->parent_is_remote);
 }
 
+TEST(TracerTest, ChildrenKeepTheRemoteParentsTraceState) {
+  Fixture f = MakeFixture();
+  MapCarrier carrier{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                     {"tracestate", "vendor=abc,other=1"}};
+  Context extracted = MakeTraceContextPropagator()->Extract(carrier, Context());
+  {
+    Context::Token token = extracted.Attach();
+    auto server = f.tracer->StartSpan("server");
+    EXPECT_EQ(server->context().trace_state(), "vendor=abc,other=1");
+    StartSpanOptions child_options;
+    child_options.parent = &server->context();
+    auto child = f.tracer->StartSpan("child", child_options);
+    EXPECT_EQ(child->context().trace_state(), "vendor=abc,other=1");
+    EXPECT_NE(child->context(), server->context());  // other span id, same tracestate
+    child->End();
+    server->End();
+  }
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 2U);
+  EXPECT_EQ(spans[0]->name, "child");
+  EXPECT_EQ(spans[0]->trace_state, "vendor=abc,other=1");
+  EXPECT_EQ(spans[1]->trace_state, "vendor=abc,other=1");
+  // Equality compares the tracestate text, not where it is stored.
+  const SpanContext a(spans[0]->trace_id, spans[0]->span_id, 1, false, "k=v");
+  const SpanContext b(spans[0]->trace_id, spans[0]->span_id, 1, false, std::string("k=v"));
+  const SpanContext c(spans[0]->trace_id, spans[0]->span_id, 1, false, "k=w");
+  const SpanContext none(spans[0]->trace_id, spans[0]->span_id, 1, false);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_NE(a, none);
+  EXPECT_FALSE(none.HasTraceState());
+  EXPECT_EQ(none.trace_state(), "");
+}
+
 TEST(TracerTest, UnsampledRemoteParentGivesNonRecordingSpan) {
   Fixture f = MakeFixture();
   MapCarrier carrier{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}};
