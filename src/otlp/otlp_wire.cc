@@ -397,9 +397,38 @@ void EncodeExportRequest(std::span<const std::unique_ptr<otel::SpanData>> batch,
   out.resize(EncodeExportRequestInto(batch, out));
 }
 
+namespace {
+
+// The usual batch: every span has the same resource and scope objects (one tracer). Then the
+// request is one ResourceSpans with one ScopeSpans holding the spans in batch order, exactly
+// what GroupByResourceAndScope() would give, without building the groups. False otherwise.
+bool AllFromOneTracer(std::span<const std::unique_ptr<otel::SpanData>> batch,
+                      const otel::SpanData** first) {
+  *first = nullptr;
+  for (const std::unique_ptr<otel::SpanData>& data : batch) {
+    if (!data) continue;
+    if (*first == nullptr) {
+      *first = data.get();
+    } else if (data->resource != (*first)->resource || data->scope != (*first)->scope) {
+      return false;
+    }
+  }
+  return *first != nullptr;
+}
+
+}  // namespace
+
 size_t EncodeExportRequestInto(std::span<const std::unique_ptr<otel::SpanData>> batch,
                                std::string& buffer) {
-  const std::vector<ResourceGroup> groups = GroupByResourceAndScope(batch);
+  const otel::SpanData* first = nullptr;
+  std::vector<ResourceGroup> groups;
+  if (AllFromOneTracer(batch, &first)) {
+    groups.push_back(ResourceGroup{first->resource.get(), {}});
+    groups.back().scopes.push_back(ScopeGroup{first->scope.get(), {}});
+  } else {
+    groups = GroupByResourceAndScope(batch);
+    first = nullptr;
+  }
   WireWriter w(buffer);
   for (const ResourceGroup& group : groups) {
     const size_t resource_spans = w.Begin(1, kLarge);
@@ -417,7 +446,13 @@ size_t EncodeExportRequestInto(std::span<const std::unique_ptr<otel::SpanData>> 
         w.StringIfNonEmpty(2, scope_group.scope->version);
         w.End(scope);
       }
-      for (const otel::SpanData* data : scope_group.spans) WriteSpan(w, *data);
+      if (first != nullptr) {
+        for (const std::unique_ptr<otel::SpanData>& data : batch) {
+          if (data) WriteSpan(w, *data);
+        }
+      } else {
+        for (const otel::SpanData* data : scope_group.spans) WriteSpan(w, *data);
+      }
       if (scope_group.scope != nullptr) w.StringIfNonEmpty(3, scope_group.scope->schema_url);
       w.End(scope_spans);
     }

@@ -369,5 +369,60 @@ TEST(OtlpWireEncoding, AttributeLengthsAroundVarintBoundaries) {
   ExpectSameAsOldPath(batch, buffer);
 }
 
+// One resource and scope object for the whole batch (the usual case) is written without
+// building the groups; nulls in between, an equal scope in another object, a null resource
+// and a null scope must still give the message path's bytes.
+TEST(OtlpWireEncoding, OneTracerBatchesMatchTheGroupedPath) {
+  auto resource = std::make_shared<const otel::Resource>(otel::Resource::FromAttributes(
+      otel::Attributes{{"service.name", std::string_view("svc")}}, "https://schema/1"));
+  auto scope = std::make_shared<const otel::InstrumentationScope>(
+      otel::InstrumentationScope{"lib", "1.0", "https://schema/scope"});
+  auto equal_scope = std::make_shared<const otel::InstrumentationScope>(*scope);
+  const auto make = [](uint8_t seed, std::shared_ptr<const otel::Resource> r,
+                       std::shared_ptr<const otel::InstrumentationScope> s) {
+    auto span = testing::MakeSimpleSpan(seed);
+    span->resource = std::move(r);
+    span->scope = std::move(s);
+    return span;
+  };
+  std::string buffer;
+  {
+    Batch batch;
+    batch.push_back(nullptr);
+    for (uint8_t i = 0; i < 5; ++i) {
+      batch.push_back(make(i, resource, scope));
+      batch.push_back(nullptr);
+    }
+    ExpectSameAsOldPath(batch, buffer);
+    pb_collector::ExportTraceServiceRequest parsed;
+    ASSERT_TRUE(parsed.ParseFromString(buffer));
+    ASSERT_EQ(parsed.resource_spans_size(), 1);
+    ASSERT_EQ(parsed.resource_spans(0).scope_spans_size(), 1);
+    EXPECT_EQ(parsed.resource_spans(0).scope_spans(0).spans_size(), 5);
+    EXPECT_EQ(parsed.resource_spans(0).schema_url(), "https://schema/1");
+    EXPECT_EQ(parsed.resource_spans(0).scope_spans(0).schema_url(), "https://schema/scope");
+  }
+  {
+    Batch batch;  // an equal scope in another object: the grouped path, one ScopeSpans
+    batch.push_back(make(1, resource, scope));
+    batch.push_back(make(2, resource, equal_scope));
+    batch.push_back(make(3, resource, scope));
+    ExpectSameAsOldPath(batch, buffer);
+  }
+  {
+    Batch batch;  // no resource, no scope
+    batch.push_back(make(1, nullptr, nullptr));
+    batch.push_back(make(2, nullptr, nullptr));
+    ExpectSameAsOldPath(batch, buffer);
+  }
+  {
+    Batch batch;  // the resource changes midway
+    batch.push_back(make(1, resource, scope));
+    batch.push_back(make(2, nullptr, scope));
+    batch.push_back(make(3, resource, scope));
+    ExpectSameAsOldPath(batch, buffer);
+  }
+}
+
 }  // namespace
 }  // namespace vllora::otlp
