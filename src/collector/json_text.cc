@@ -2,8 +2,25 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace vllora::collector::internal {
+
+void AppendJsonString(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') {
+      text::AppendJsonString(out, value);
+      return;
+    }
+  }
+  const size_t at = out.size();
+  out.resize(at + value.size() + 2);
+  char* p = out.data() + at;
+  p[0] = '"';
+  if (!value.empty()) std::memcpy(p + 1, value.data(), value.size());
+  p[value.size() + 1] = '"';
+}
 
 void AppendJsonDouble(std::string& out, double value) {
   if (std::isnan(value)) {

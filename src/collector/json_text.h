@@ -11,11 +11,15 @@
 
 namespace vllora::collector::internal {
 
-// UTF-8 repair and JSON string literals are the shared ones (src/text/text.h).
-using text::AppendJsonString;
+// UTF-8 repair is the shared one (src/text/text.h).
 using text::IsValidUtf8;
 using text::RepairUtf8;
 using text::Utf8SequenceLength;
+
+/// Appends `value` as a JSON string literal, as text::AppendJsonString does (escapes, invalid
+/// UTF-8 repaired), with one copy for the common case of text that needs no escape (printable
+/// ASCII without '"' and '\\').
+void AppendJsonString(std::string& out, std::string_view value);
 
 /// Appends a JSON number for `value`, or the strings "NaN", "Infinity", "-Infinity".
 void AppendJsonDouble(std::string& out, double value);

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "collector/json_text.h"
+
 namespace vllora::collector::internal {
 namespace {
 
@@ -227,6 +229,23 @@ TEST(CollectorValidation, MessageListsAtMostTenReasons) {
                   "12 spans rejected: span 0: trace_id must be 16 bytes (got 0); span 1:"));
   EXPECT_THAT(mapped.error_message,
               ::testing::EndsWith("span 9: trace_id must be 16 bytes (got 0); ... and 2 more"));
+}
+
+TEST(CollectorJsonTextTest, JsonStringFastPathWritesWhatTheSharedWriterWrites) {
+  for (const std::string& value :
+       {std::string(), std::string("abcdefghijklmnopqrst"), std::string("service.name"),
+        std::string("a\"b"), std::string("back\\slash"), std::string("tab\there"),
+        std::string("\x01"), std::string("caf\xc3\xa9"), std::string("bad \xff byte"),
+        std::string("~ and \x7f"), std::string(1, '\0')}) {
+    std::string fast = "x";
+    AppendJsonString(fast, value);
+    std::string shared = "x";
+    text::AppendJsonString(shared, value);
+    EXPECT_EQ(fast, shared) << value;
+  }
+  std::string out;
+  AppendJsonString(out, "model_name");
+  EXPECT_EQ(out, "\"model_name\"");
 }
 
 }  // namespace
