@@ -515,7 +515,10 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
     std::string exec_error;
     // journal_mode returns the resulting mode as a row; sqlite3_exec ignores it. A read-only or
     // unwritable location fails here or in the migration below.
-    if (!Exec(impl->db, "PRAGMA page_size=65536", &exec_error) ||
+    // 16 KiB pages for a new database (an existing one keeps its size): fewer WAL frames per
+    // commit than 4 KiB; less than 64 KiB to checksum and copy for each index leaf a commit
+    // touches, and cheaper page splits (B5 writer: -5% instructions per row against 64 KiB).
+    if (!Exec(impl->db, "PRAGMA page_size=16384", &exec_error) ||
         !Exec(impl->db, "PRAGMA journal_mode=WAL", &exec_error) ||
         !Exec(impl->db,
               options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
