@@ -6,13 +6,42 @@
 
 namespace vllora::collector::internal {
 
+namespace {
+
+bool NeedsEscape(unsigned char byte) noexcept {
+  return byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\';
+}
+
+// True when no byte of `value` needs escaping or UTF-8 repair, tested 8 bytes at a time:
+// (w - 0x01..01 * n) & ~w has a byte's high bit set when that byte is below n (n <= 0x80; a
+// borrow can only mark bytes above one that is truly below n, so "any" is exact).
+bool IsPlainJsonText(std::string_view value) noexcept {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = value.data();
+  const size_t n = value.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t backslash = w ^ (kOnes * '\\');
+    const uint64_t marks = w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                           ((backslash - kOnes) & ~backslash);
+    if ((marks & kHigh) != 0) return false;
+  }
+  for (; i < n; ++i) {
+    if (NeedsEscape(static_cast<unsigned char>(p[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view value) {
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') {
-      text::AppendJsonString(out, value);
-      return;
-    }
+  if (!IsPlainJsonText(value)) {
+    text::AppendJsonString(out, value);
+    return;
   }
   const size_t at = out.size();
   out.resize(at + value.size() + 2);

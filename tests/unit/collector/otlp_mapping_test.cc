@@ -243,6 +243,18 @@ TEST(CollectorJsonTextTest, JsonStringFastPathWritesWhatTheSharedWriterWrites) {
     text::AppendJsonString(shared, value);
     EXPECT_EQ(fast, shared) << value;
   }
+  // Every byte value at every position of a 21-byte string (the 8-byte blocks and the tail).
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < 21; ++at) {
+      std::string value(21, 'a');
+      value[at] = static_cast<char>(byte);
+      std::string fast;
+      AppendJsonString(fast, value);
+      std::string shared;
+      text::AppendJsonString(shared, value);
+      ASSERT_EQ(fast, shared) << "byte " << byte << " at " << at;
+    }
+  }
   std::string out;
   AppendJsonString(out, "model_name");
   EXPECT_EQ(out, "\"model_name\"");
