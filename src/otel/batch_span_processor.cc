@@ -97,6 +97,7 @@ struct BatchState {
     }
     if (options.stats_log_interval.count() < 0) options.stats_log_interval = {};
     capacity = options.max_queue_size;
+    if ((capacity & (capacity - 1)) == 0) index_mask = capacity - 1;
     cells = std::make_unique<Cell[]>(capacity);
     for (size_t i = 0; i < capacity; ++i) cells[i].sequence.store(i, std::memory_order_relaxed);
   }
@@ -109,7 +110,7 @@ struct BatchState {
     size_t pos = enqueue_pos.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
-      cell = &cells[pos % capacity];
+      cell = &cells[Index(pos)];
       // acquire: pairs with the consumer's release so the cell's previous read is complete.
       size_t seq = cell->sequence.load(std::memory_order_acquire);
       auto diff = static_cast<std::ptrdiff_t>(seq - pos);
@@ -133,7 +134,7 @@ struct BatchState {
     size_t pos = dequeue_pos.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
-      cell = &cells[pos % capacity];
+      cell = &cells[Index(pos)];
       // acquire: pairs with the producer's release of `data`.
       size_t seq = cell->sequence.load(std::memory_order_acquire);
       auto diff = static_cast<std::ptrdiff_t>(seq - (pos + 1));
@@ -151,6 +152,11 @@ struct BatchState {
     // release: hands the cell back to producers one lap later.
     cell->sequence.store(pos + capacity, std::memory_order_release);
     return span;
+  }
+
+  // pos % capacity, without a division for the usual power-of-two capacity.
+  size_t Index(size_t pos) const noexcept {
+    return index_mask != 0 ? pos & index_mask : pos % capacity;
   }
 
   size_t ApproxSize() const noexcept {
@@ -278,12 +284,12 @@ struct BatchState {
   std::unique_ptr<SpanExporter> exporter;
   std::unique_ptr<Cell[]> cells;
   size_t capacity = 0;
+  size_t index_mask = 0;  // capacity - 1 when capacity is a power of two (> 1)
   alignas(64) std::atomic<size_t> enqueue_pos{0};
   alignas(64) std::atomic<size_t> dequeue_pos{0};
   alignas(64) std::atomic<bool> wake_pending{false};
   std::atomic<bool> shut_down{false};
 
-  std::atomic<uint64_t> enqueued{0};
   std::atomic<uint64_t> exported{0};
   std::atomic<uint64_t> dropped_queue_full{0};
   std::atomic<uint64_t> export_failures{0};
@@ -385,8 +391,7 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData>&& span) noexcept {
     state.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
     return;  // the caller's unique_ptr frees the span
   }
-  (void)span.release();  // now owned by the queue
-  state.enqueued.fetch_add(1, std::memory_order_relaxed);
+  (void)span.release();  // now owned by the queue; counted by enqueue_pos (see Stats)
   // Wake the worker once per full batch; the flag keeps this to one mutex section per batch.
   if (state.ApproxSize() >= state.options.max_export_batch_size &&
       !state.wake_pending.exchange(true, std::memory_order_relaxed)) {
@@ -461,7 +466,8 @@ bool BatchSpanProcessor::Shutdown(Clock::time_point deadline) noexcept {
 BatchSpanProcessorStats BatchSpanProcessor::Stats() const noexcept {
   const internal::BatchState& state = *state_;
   BatchSpanProcessorStats stats;
-  stats.enqueued = state.enqueued.load(std::memory_order_relaxed);
+  // Every successful Push advances enqueue_pos by one, so it counts the spans enqueued.
+  stats.enqueued = state.enqueue_pos.load(std::memory_order_relaxed);
   stats.exported = state.exported.load(std::memory_order_relaxed);
   stats.dropped_queue_full = state.dropped_queue_full.load(std::memory_order_relaxed);
   stats.export_failures = state.export_failures.load(std::memory_order_relaxed);

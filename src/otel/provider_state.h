@@ -27,4 +27,10 @@ struct ProviderState {
   void DispatchEnd(std::unique_ptr<SpanData> data) noexcept;
 };
 
+/// The resource (or scope) spans point at: an equal one already kept for the process, else
+/// `resource` kept from now on. The returned pointer has no control block, so copies into
+/// spans cost no atomic operations (see tracer_provider.cc). Thread-safe; blocking (a mutex).
+std::shared_ptr<const Resource> PinResource(Resource resource);
+std::shared_ptr<const InstrumentationScope> PinScope(InstrumentationScope scope);
+
 }  // namespace vllora::otel::internal

@@ -134,6 +134,40 @@ TEST(TracerTest, ChildrenKeepTheRemoteParentsTraceState) {
   EXPECT_EQ(none.trace_state(), "");
 }
 
+TEST(TracerTest, SpansPointAtOneKeptResourceAndScopeThatOutliveTheProvider) {
+  std::vector<std::unique_ptr<SpanData>> spans;
+  for (int i = 0; i < 2; ++i) {
+    Fixture f = MakeFixture();
+    f.tracer->StartSpan("s")->End();
+    auto taken = f.storage->Take();
+    ASSERT_EQ(taken.size(), 1U);
+    spans.push_back(std::move(taken[0]));
+    f.provider->Shutdown();
+  }  // both providers destroyed here
+  // Equal resources and scopes are one object, with no reference count to update per span.
+  EXPECT_EQ(spans[0]->resource.get(), spans[1]->resource.get());
+  EXPECT_EQ(spans[0]->scope.get(), spans[1]->scope.get());
+  EXPECT_EQ(spans[0]->resource.use_count(), 0);
+  EXPECT_EQ(spans[0]->scope.use_count(), 0);
+  // Still valid after the providers are gone.
+  EXPECT_EQ(std::get<std::string_view>(*spans[1]->resource->attributes().Find("service.name")),
+            "svc");
+  EXPECT_EQ(spans[1]->scope->name, "test.scope");
+  EXPECT_EQ(spans[1]->scope->version, "1.2.3");
+  // A different resource is another object.
+  auto exporter = std::make_unique<InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  auto provider = TracerProvider::builder()
+                      .WithSimpleExporter(std::move(exporter))
+                      .WithResource(Resource::FromAttributes({{"service.name", "other-svc"}}))
+                      .Build();
+  provider->GetTracer("test.scope", "1.2.3")->StartSpan("s")->End();
+  auto taken = storage->Take();
+  ASSERT_EQ(taken.size(), 1U);
+  EXPECT_NE(taken[0]->resource.get(), spans[0]->resource.get());
+  EXPECT_EQ(taken[0]->scope.get(), spans[0]->scope.get());
+}
+
 TEST(TracerTest, UnsampledRemoteParentGivesNonRecordingSpan) {
   Fixture f = MakeFixture();
   MapCarrier carrier{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}};
