@@ -49,6 +49,14 @@ inline bool SameKey(const char* stored, std::string_view key) noexcept {
   return SameBytes(stored, key);
 }
 constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
+// A 6-bit digest of a key (key_digests_, FastSetAll): keys with different digests differ.
+inline unsigned KeyDigest(std::string_view key) noexcept {
+  if (key.empty()) return 0;
+  const auto first = static_cast<unsigned char>(key.front());
+  const auto last = static_cast<unsigned char>(key.back());
+  return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
+}
+inline uint64_t DigestBit(std::string_view key) noexcept { return uint64_t{1} << KeyDigest(key); }
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
 // memcpy for the short keys and values of span attributes: two overlapping word copies instead
 // of a call into libc (most keys and values are under 32 bytes).
@@ -125,6 +133,7 @@ Attributes::Attributes(const Attributes& other)
   std::memcpy(arena(), other.arena(), other.bytes_used_);
   count_ = other.count_;
   bytes_used_ = other.bytes_used_;
+  key_digests_ = other.key_digests_;
 }
 
 Attributes::Attributes(Attributes&& other) noexcept { MoveFrom(std::move(other)); }
@@ -158,6 +167,7 @@ void Attributes::CopyFrom(const Attributes& other) {
   if (this == &other) return;
   count_ = 0;
   bytes_used_ = 0;
+  key_digests_ = 0;
   if (other.count_ > entry_capacity_ || other.bytes_used_ > bytes_capacity_) {
     Reallocate(other.count_, other.bytes_used_);
   }
@@ -167,6 +177,7 @@ void Attributes::CopyFrom(const Attributes& other) {
   }
   count_ = other.count_;
   bytes_used_ = other.bytes_used_;
+  key_digests_ = other.key_digests_;
   dropped_ = other.dropped_;
   max_count_ = other.max_count_;
   max_value_length_ = other.max_value_length_;
@@ -182,6 +193,7 @@ void Attributes::MoveFrom(Attributes&& other) noexcept {
     bytes_used_ = std::exchange(other.bytes_used_, 0);
     bytes_capacity_ = std::exchange(other.bytes_capacity_, 0);
     dropped_ = std::exchange(other.dropped_, 0);
+    key_digests_ = std::exchange(other.key_digests_, 0);
     max_count_ = other.max_count_;
     max_value_length_ = other.max_value_length_;
     borrowed_ = false;
@@ -316,7 +328,10 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   const size_t value_bytes = string_value.size();
   Entry* table = entries();
   const char* base = arena();
-  for (uint32_t i = 0; i < count_; ++i) {
+  const uint64_t bit = DigestBit(key);
+  // A clear digest bit: the key is certainly new, no search.
+  const uint32_t searched = (key_digests_ & bit) != 0 ? count_ : 0;
+  for (uint32_t i = 0; i < searched; ++i) {
     Entry& e = table[i];
     if (e.key_length != key.size() || !SameBytes(base + e.key_offset, key)) continue;
     if (value_bytes > 0 && e.type == kString && e.value.s.length >= value_bytes) {
@@ -347,17 +362,8 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   e.key_length = static_cast<uint32_t>(key.size());
   StoreValue(e, stored);
   ++count_;
+  key_digests_ |= bit;
 }
-
-namespace {
-// A 6-bit digest of a key for FastSetAll's repeat filter: keys with different digests differ.
-inline unsigned KeyDigest(std::string_view key) noexcept {
-  if (key.empty()) return 0;
-  const auto first = static_cast<unsigned char>(key.front());
-  const auto last = static_cast<unsigned char>(key.back());
-  return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
-}
-}  // namespace
 
 // Out of line so the loop that calls it keeps its registers.
 [[gnu::noinline]] bool Attributes::RepeatsEarlierKey(size_t count,
@@ -383,7 +389,7 @@ bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
     const std::string_view key = kv.key;
     // Distinct keys only (the slow path keeps the last value of a repeated key). A key whose
     // digest is new cannot repeat an earlier one; only a digest seen before costs a compare.
-    const uint64_t bit = uint64_t{1} << KeyDigest(key);
+    const uint64_t bit = DigestBit(key);
     if ((seen & bit) != 0 && RepeatsEarlierKey(i, key)) return false;
     seen |= bit;
     if (key.size() > capacity - used) return false;
@@ -421,6 +427,7 @@ bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
   }
   count_ = static_cast<uint32_t>(n);
   bytes_used_ = static_cast<uint32_t>(used);
+  key_digests_ = seen;
   return true;
 }
 
@@ -459,6 +466,7 @@ void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
     e.key_length = static_cast<uint32_t>(kv.key.size());
     CopyBytes(base + used, kv.key.data(), kv.key.size());
     used += e.key_length;
+    key_digests_ |= DigestBit(kv.key);
     e.type = static_cast<uint8_t>(kv.value.index());
     switch (e.type) {
       case kBool:
@@ -526,6 +534,7 @@ void Attributes::Clear() noexcept {
   count_ = 0;
   bytes_used_ = 0;
   dropped_ = 0;
+  key_digests_ = 0;
 }
 
 }  // namespace vllora::otel

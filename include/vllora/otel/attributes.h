@@ -159,7 +159,10 @@ class Attributes {
   uint32_t dropped_ = 0;
   uint32_t max_count_ = 0;
   uint32_t max_value_length_ = 0;
-  bool borrowed_ = false;  // block_ is storage this object does not own (InlineAttributes)
+  bool borrowed_ = false;
+  // Bit KeyDigest(k) is set for every key k held (more bits may be set): a key whose bit is
+  // clear is certainly new, so adding it needs no search.
+  uint64_t key_digests_ = 0;  // block_ is storage this object does not own (InlineAttributes)
 };
 
 /// Attributes whose first block, `kBytes` long, lives inside the object: the attributes of a

@@ -213,6 +213,39 @@ TEST(AttributesTest, SetAllEqualsSetOneByOne) {
   EXPECT_EQ(std::get<std::string_view>(*limited.Find("a")), "a\xE2\x80\xA6");
 }
 
+TEST(AttributesTest, SetFindsHeldKeysAfterEveryWayOfFillingTheList) {
+  // Set() skips the search only for a key that is certainly new; each way of filling a list
+  // must leave every held key findable, so setting it again replaces it.
+  const KeyValueView kvs[] = {{"alpha", int64_t{1}}, {"beta", int64_t{2}}};
+  auto expect_replaced = [](Attributes& attrs) {
+    attrs.Set("alpha", int64_t{10});
+    attrs.Set("beta", int64_t{20});
+    ASSERT_EQ(attrs.size(), 2U);
+    EXPECT_EQ(attrs.At(0).value, AttributeValue(int64_t{10}));
+    EXPECT_EQ(attrs.At(1).value, AttributeValue(int64_t{20}));
+  };
+  InlineAttributes<384> inline_bulk;  // one-pass fill
+  inline_bulk.SetAll(kvs);
+  Attributes heap_bulk;  // sized-block fill
+  heap_bulk.SetAll(kvs, 2, 64);
+  Attributes one_by_one{{"alpha", int64_t{1}}, {"beta", int64_t{2}}};
+  Attributes copied(heap_bulk);
+  Attributes assigned;
+  assigned = inline_bulk;
+  InlineAttributes<384> moved_in;
+  moved_in = std::move(one_by_one);
+  for (Attributes* attrs : {static_cast<Attributes*>(&inline_bulk), &heap_bulk, &copied, &assigned,
+                            static_cast<Attributes*>(&moved_in)}) {
+    expect_replaced(*attrs);
+  }
+  // After Clear() the keys are gone: setting one adds it once.
+  inline_bulk.Clear();
+  inline_bulk.Set("alpha", int64_t{3});
+  inline_bulk.Set("alpha", int64_t{4});
+  ASSERT_EQ(inline_bulk.size(), 1U);
+  EXPECT_EQ(inline_bulk.At(0).value, AttributeValue(int64_t{4}));
+}
+
 TEST(AttributesTest, ReserveAndClear) {
   Attributes attrs;
   attrs.Reserve(16, 1024);
