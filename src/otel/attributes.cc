@@ -59,7 +59,7 @@ inline unsigned KeyDigest(std::string_view key) noexcept {
 inline uint64_t DigestBit(std::string_view key) noexcept { return uint64_t{1} << KeyDigest(key); }
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
 // memcpy for the short keys and values of span attributes: two overlapping word copies instead
-// of a call into libc (most keys and values are under 32 bytes).
+// of a call into libc (most keys and values are 4-32 bytes).
 inline void CopyBytes(char* dst, const char* src, size_t n) noexcept {
   if (n >= 8 && n <= 16) {
     uint64_t head;
@@ -74,6 +74,13 @@ inline void CopyBytes(char* dst, const char* src, size_t n) noexcept {
     std::memcpy(&w[2], src + n - 16, 16);
     std::memcpy(dst, &w[0], 16);
     std::memcpy(dst + n - 16, &w[2], 16);
+  } else if (n >= 4 && n < 8) {
+    uint32_t head;
+    uint32_t tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
   } else if (n != 0) {
     std::memcpy(dst, src, n);
   }

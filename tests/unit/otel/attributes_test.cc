@@ -246,6 +246,30 @@ TEST(AttributesTest, SetFindsHeldKeysAfterEveryWayOfFillingTheList) {
   EXPECT_EQ(inline_bulk.At(0).value, AttributeValue(int64_t{4}));
 }
 
+TEST(AttributesTest, KeysAndValuesOfEveryShortLengthAreCopiedExactly) {
+  // The copies use word moves for 4-32 bytes: every length, with distinct bytes, round-trips.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string key(n, 'k');
+    std::string value(n, 'v');
+    for (size_t i = 0; i < n; ++i) {
+      key[i] = static_cast<char>('a' + i % 26);
+      value[i] = static_cast<char>('A' + (i * 7) % 26);
+    }
+    const KeyValueView kvs[] = {{key, std::string_view(value)}, {"n", int64_t{1}}};
+    InlineAttributes<384> inline_attrs;
+    inline_attrs.SetAll(kvs);
+    Attributes heap;
+    heap.SetAll(kvs, 0, 0);
+    for (const Attributes* attrs :
+         {static_cast<const Attributes*>(&inline_attrs), static_cast<const Attributes*>(&heap)}) {
+      ASSERT_EQ(attrs->size(), 2U) << n;
+      EXPECT_EQ(attrs->At(0).key, key) << n;
+      EXPECT_EQ(std::get<std::string_view>(attrs->At(0).value), value) << n;
+      EXPECT_EQ(attrs->At(1).key, "n") << n;
+    }
+  }
+}
+
 TEST(AttributesTest, ReserveAndClear) {
   Attributes attrs;
   attrs.Reserve(16, 1024);
