@@ -12,23 +12,6 @@ namespace vllora::otel {
 
 // One entry of the table at the front of block_. Trivially copyable so the block can be grown
 // with memcpy; keys and string values are (offset, length) into the byte arena after the table.
-struct Attributes::Entry {
-  struct Slice {
-    uint32_t offset;
-    uint32_t length;
-  };
-  uint32_t key_offset;
-  uint32_t key_length;
-  uint8_t type;  // index into AttributeValue
-  union {
-    bool b;
-    int64_t i;
-    uint64_t u;
-    double d;
-    Slice s;
-  } value;
-};
-
 namespace {
 bool SameBytes(const char* stored, std::string_view key) noexcept {
   return key.empty() || std::memcmp(stored, key.data(), key.size()) == 0;
@@ -216,16 +199,6 @@ void Attributes::MoveFrom(Attributes&& other) noexcept {
     max_value_length_ = other.max_value_length_;
   }
   other.Clear();
-}
-
-inline Attributes::Entry* Attributes::entries() const noexcept {
-  // The block comes from new std::byte[], aligned for any fundamental type, and Entry is an
-  // implicit-lifetime type, so the table at its front is usable without placement new.
-  return reinterpret_cast<Entry*>(block_);
-}
-
-inline char* Attributes::arena() const noexcept {
-  return reinterpret_cast<char*>(block_ + sizeof(Entry) * entry_capacity_);
 }
 
 void Attributes::Reallocate(size_t new_entries, size_t new_bytes) {
@@ -499,30 +472,6 @@ void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
   }
   count_ = static_cast<uint32_t>(n);
   bytes_used_ = used;
-}
-
-KeyValueView Attributes::At(size_t index) const noexcept {
-  const Entry& e = entries()[index];
-  const char* base = arena();
-  KeyValueView kv{std::string_view(base + e.key_offset, e.key_length), AttributeValue(false)};
-  switch (e.type) {
-    case kBool:
-      kv.value = e.value.b;
-      break;
-    case kInt:
-      kv.value = e.value.i;
-      break;
-    case kUint:
-      kv.value = e.value.u;
-      break;
-    case kDouble:
-      kv.value = e.value.d;
-      break;
-    default:
-      kv.value = std::string_view(base + e.value.s.offset, e.value.s.length);
-      break;
-  }
-  return kv;
 }
 
 std::optional<AttributeValue> Attributes::Find(std::string_view key) const noexcept {

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 namespace vllora::otel {
@@ -120,8 +121,26 @@ class Attributes {
   const_iterator begin() const noexcept { return const_iterator(this, 0); }
   const_iterator end() const noexcept { return const_iterator(this, count_); }
 
-  /// The i-th entry (i < size()).
-  KeyValueView At(size_t index) const noexcept;
+  /// The i-th entry (i < size()). Inline: exporters call it for every attribute they write.
+  KeyValueView At(size_t index) const noexcept {
+    const Entry& e = entries()[index];
+    const char* base = arena();
+    const std::string_view key(base + e.key_offset, e.key_length);
+    // Each alternative constructed in place (no default-then-assign).
+    switch (e.type) {
+      case 0:
+        return {key, AttributeValue(std::in_place_index<0>, e.value.b)};
+      case 1:
+        return {key, AttributeValue(std::in_place_index<1>, e.value.i)};
+      case 2:
+        return {key, AttributeValue(std::in_place_index<2>, e.value.u)};
+      case 3:
+        return {key, AttributeValue(std::in_place_index<3>, e.value.d)};
+      default:
+        return {key, AttributeValue(std::in_place_index<4>,
+                                    std::string_view(base + e.value.s.offset, e.value.s.length))};
+    }
+  }
 
  protected:
   /// Starts empty on `buffer` (`bytes` long, aligned for any fundamental type), which this
@@ -134,12 +153,35 @@ class Attributes {
   void MoveFrom(Attributes&& other) noexcept;
 
  private:
-  struct Entry;
+  // One entry of the table at the front of block_. Trivially copyable so the block can be grown
+  // with memcpy; keys and string values are (offset, length) into the byte arena after the table.
+  struct Entry {
+    struct Slice {
+      uint32_t offset;
+      uint32_t length;
+    };
+    uint32_t key_offset;
+    uint32_t key_length;
+    uint8_t type;  // index into AttributeValue
+    union {
+      bool b;
+      int64_t i;
+      uint64_t u;
+      double d;
+      Slice s;
+    } value;
+  };
   bool FastSetAll(std::span<const KeyValueView> entries) noexcept;
   bool RepeatsEarlierKey(size_t count, std::string_view key) const noexcept;
   void ReleaseBlock() noexcept;
-  Entry* entries() const noexcept;
-  char* arena() const noexcept;
+  Entry* entries() const noexcept {
+    // The block comes from operator new or an InlineAttributes buffer, aligned for any
+    // fundamental type, and Entry is an implicit-lifetime type: usable without placement new.
+    return reinterpret_cast<Entry*>(block_);
+  }
+  char* arena() const noexcept {
+    return reinterpret_cast<char*>(block_ + sizeof(Entry) * entry_capacity_);
+  }
   void Grow(size_t min_entries, size_t min_bytes);
   void Reallocate(size_t new_entries, size_t new_bytes);
   uint32_t AppendBytes(std::string_view bytes);
