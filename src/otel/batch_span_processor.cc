@@ -103,7 +103,8 @@ struct BatchState {
   }
 
   ~BatchState() {
-    while (SpanData* span = Pop()) delete span;
+    size_t bytes = 0;
+    while (SpanData* span = Pop(bytes)) delete span;
   }
 
   bool Push(SpanData* span, size_t bytes) noexcept {
@@ -130,7 +131,10 @@ struct BatchState {
     return true;
   }
 
-  SpanData* Pop() noexcept {
+  // Takes the oldest span, or null when empty. Adds its charge to `bytes`: the caller gives
+  // the charges of a whole batch back to queued_bytes at once (ReleaseBytes), so the counter's
+  // cache line is written by the worker once per batch, not once per span.
+  SpanData* Pop(size_t& bytes) noexcept {
     size_t pos = dequeue_pos.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
@@ -147,8 +151,7 @@ struct BatchState {
       }
     }
     SpanData* span = cell->data;
-    // relaxed: a statistic and a limit; the span itself is published by `sequence`.
-    queued_bytes.fetch_sub(cell->bytes, std::memory_order_relaxed);
+    bytes += cell->bytes;
     // release: hands the cell back to producers one lap later.
     cell->sequence.store(pos + capacity, std::memory_order_release);
     return span;
@@ -174,11 +177,14 @@ struct BatchState {
   void ExportAll(std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
     for (;;) {
       batch.clear();
+      size_t bytes = 0;
       while (batch.size() < options.max_export_batch_size) {
-        SpanData* span = Pop();
+        SpanData* span = Pop(bytes);
         if (span == nullptr) break;
         batch.emplace_back(span);  // capacity reserved up front: cannot throw
       }
+      // relaxed: a statistic and a limit; the spans themselves are published by `sequence`.
+      if (bytes != 0) queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
       if (batch.empty()) return;
       const auto count = static_cast<uint64_t>(batch.size());
       ExportResult result = exporter->Export(std::span<std::unique_ptr<SpanData>>(batch));
@@ -285,18 +291,19 @@ struct BatchState {
   std::unique_ptr<Cell[]> cells;
   size_t capacity = 0;
   size_t index_mask = 0;  // capacity - 1 when capacity is a power of two (> 1)
+  // Cache lines by writer, so producers' per-span reads and writes do not share a line with
+  // what the worker writes per batch.
   alignas(64) std::atomic<size_t> enqueue_pos{0};
   alignas(64) std::atomic<size_t> dequeue_pos{0};
   alignas(64) std::atomic<bool> wake_pending{false};
   std::atomic<bool> shut_down{false};
-
-  std::atomic<uint64_t> exported{0};
+  alignas(64) std::atomic<size_t> queued_bytes{0};  // producers per span, the worker per batch
+  alignas(64) std::atomic<uint64_t> exported{0};
   std::atomic<uint64_t> dropped_queue_full{0};
   std::atomic<uint64_t> export_failures{0};
   std::atomic<uint64_t> export_calls{0};
   std::atomic<uint64_t> dropped_byte_limit{0};
   std::atomic<uint64_t> dropped_in_fork_child{0};
-  std::atomic<size_t> queued_bytes{0};
   uint64_t fork_generation = CurrentForkGeneration();
 
   // Guarded by `mutex`.
