@@ -40,6 +40,29 @@ inline unsigned KeyDigest(std::string_view key) noexcept {
   return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
 }
 inline uint64_t DigestBit(std::string_view key) noexcept { return uint64_t{1} << KeyDigest(key); }
+// Sets an entry's type from `value` and, for a scalar, its value. Returns the string of a
+// string value (the caller stores its bytes), else null. A template so the private entry type
+// is deduced, not named.
+template <class EntryT>
+inline const std::string_view* StoreTypeAndScalar(EntryT& e, const AttributeValue& value) noexcept {
+  e.type = static_cast<uint8_t>(value.index());
+  switch (e.type) {
+    case kBool:
+      if (const auto* v = std::get_if<bool>(&value)) e.value.b = *v;
+      return nullptr;
+    case kInt:
+      if (const auto* v = std::get_if<int64_t>(&value)) e.value.i = *v;
+      return nullptr;
+    case kUint:
+      if (const auto* v = std::get_if<uint64_t>(&value)) e.value.u = *v;
+      return nullptr;
+    case kDouble:
+      if (const auto* v = std::get_if<double>(&value)) e.value.d = *v;
+      return nullptr;
+    default:
+      return std::get_if<std::string_view>(&value);
+  }
+}
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
 // memcpy for the short keys and values of span attributes: two overlapping word copies instead
 // of a call into libc (most keys and values are 4-32 bytes).
@@ -247,27 +270,10 @@ inline uint32_t Attributes::AppendBytes(std::string_view bytes) {
 }
 
 inline void Attributes::StoreValue(Entry& entry, const AttributeValue& value) {
-  entry.type = static_cast<uint8_t>(value.index());
-  switch (entry.type) {
-    case kBool:
-      if (const auto* v = std::get_if<bool>(&value)) entry.value.b = *v;
-      break;
-    case kInt:
-      if (const auto* v = std::get_if<int64_t>(&value)) entry.value.i = *v;
-      break;
-    case kUint:
-      if (const auto* v = std::get_if<uint64_t>(&value)) entry.value.u = *v;
-      break;
-    case kDouble:
-      if (const auto* v = std::get_if<double>(&value)) entry.value.d = *v;
-      break;
-    default:
-      // The caller has made room for the (already truncated) string.
-      if (const auto* str = std::get_if<std::string_view>(&value)) {
-        uint32_t offset = AppendBytes(*str);
-        entry.value.s = {offset, static_cast<uint32_t>(str->size())};
-      }
-      break;
+  // The caller has made room for the (already truncated) string.
+  if (const std::string_view* str = StoreTypeAndScalar(entry, value)) {
+    const uint32_t offset = AppendBytes(*str);
+    entry.value.s = {offset, static_cast<uint32_t>(str->size())};
   }
 }
 
@@ -378,31 +384,14 @@ bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
     e.key_length = static_cast<uint32_t>(key.size());
     CopyBytes(base + used, key.data(), key.size());
     used += key.size();
-    e.type = static_cast<uint8_t>(kv.value.index());
-    switch (e.type) {
-      case kBool:
-        if (const auto* v = std::get_if<bool>(&kv.value)) e.value.b = *v;
-        break;
-      case kInt:
-        if (const auto* v = std::get_if<int64_t>(&kv.value)) e.value.i = *v;
-        break;
-      case kUint:
-        if (const auto* v = std::get_if<uint64_t>(&kv.value)) e.value.u = *v;
-        break;
-      case kDouble:
-        if (const auto* v = std::get_if<double>(&kv.value)) e.value.d = *v;
-        break;
-      default:
-        if (const auto* str = std::get_if<std::string_view>(&kv.value)) {
-          const size_t size = str->size();
-          if ((max_value_length_ != 0 && size > max_value_length_) || size > capacity - used) {
-            return false;
-          }
-          CopyBytes(base + used, str->data(), size);
-          e.value.s = {static_cast<uint32_t>(used), static_cast<uint32_t>(size)};
-          used += size;
-        }
-        break;
+    if (const std::string_view* str = StoreTypeAndScalar(e, kv.value)) {
+      const size_t size = str->size();
+      if ((max_value_length_ != 0 && size > max_value_length_) || size > capacity - used) {
+        return false;
+      }
+      CopyBytes(base + used, str->data(), size);
+      e.value.s = {static_cast<uint32_t>(used), static_cast<uint32_t>(size)};
+      used += size;
     }
   }
   count_ = static_cast<uint32_t>(n);
@@ -447,27 +436,10 @@ void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
     CopyBytes(base + used, kv.key.data(), kv.key.size());
     used += e.key_length;
     key_digests_ |= DigestBit(kv.key);
-    e.type = static_cast<uint8_t>(kv.value.index());
-    switch (e.type) {
-      case kBool:
-        if (const auto* v = std::get_if<bool>(&kv.value)) e.value.b = *v;
-        break;
-      case kInt:
-        if (const auto* v = std::get_if<int64_t>(&kv.value)) e.value.i = *v;
-        break;
-      case kUint:
-        if (const auto* v = std::get_if<uint64_t>(&kv.value)) e.value.u = *v;
-        break;
-      case kDouble:
-        if (const auto* v = std::get_if<double>(&kv.value)) e.value.d = *v;
-        break;
-      default:
-        if (const auto* str = std::get_if<std::string_view>(&kv.value)) {
-          CopyBytes(base + used, str->data(), str->size());
-          e.value.s = {used, static_cast<uint32_t>(str->size())};
-          used += static_cast<uint32_t>(str->size());
-        }
-        break;
+    if (const std::string_view* str = StoreTypeAndScalar(e, kv.value)) {
+      CopyBytes(base + used, str->data(), str->size());
+      e.value.s = {used, static_cast<uint32_t>(str->size())};
+      used += static_cast<uint32_t>(str->size());
     }
   }
   count_ = static_cast<uint32_t>(n);
