@@ -352,6 +352,19 @@ struct OtlpGrpcExporter::Impl {
     owner->pool = buffers;
     owner->buffer = buffers->Take();
     const size_t size = internal::EncodeExportRequestInto(part, *owner->buffer);
+    if (size > options.max_request_bytes && part.size() > 1) {
+      // Over the receiver's message limit: send two halves, each split again if needed. A
+      // single span over the limit is sent as it is (the receiver may refuse it).
+      owner->pool->Give(std::move(owner->buffer));
+      owner.reset();
+      const auto first = part.first(part.size() / 2);
+      const auto second = part.subspan(part.size() / 2);
+      const otel::ExportResult a = SendPart(lane_used, first, CountSpans(first), deadline);
+      const otel::ExportResult b = SendPart(lane_used, second, CountSpans(second), deadline);
+      return a == otel::ExportResult::kSuccess && b == otel::ExportResult::kSuccess
+                 ? otel::ExportResult::kSuccess
+                 : otel::ExportResult::kFailure;
+    }
     // The slice takes the buffer (no copy) and gives it back to the pool when gRPC is done with
     // it; the byte buffer is shared by every attempt.
     char* const data = owner->buffer->data();

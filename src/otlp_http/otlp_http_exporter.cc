@@ -232,10 +232,32 @@ struct OtlpHttpExporter::Impl {
   }
 
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
-    const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
     const std::span<const std::unique_ptr<otel::SpanData>> spans(batch.data(), batch.size());
+    return SendPart(spans, count, SteadyClock::now() + options.timeout);
+  }
+
+  static uint64_t CountSpans(std::span<const std::unique_ptr<otel::SpanData>> part) noexcept {
+    uint64_t n = 0;
+    for (const auto& span : part) n += span != nullptr ? 1 : 0;
+    return n;
+  }
+
+  // One POST of `spans` (`count` non-null), or several when the body is over
+  // max_request_bytes: halves, each split again if needed, within the same deadline.
+  otel::ExportResult SendPart(std::span<const std::unique_ptr<otel::SpanData>> spans,
+                              uint64_t count, SteadyClock::time_point deadline) {
     std::string body = options.protocol == OtlpHttpProtocol::kJson ? EncodeOtlpJson(spans)
                                                                    : EncodeOtlpProtobuf(spans);
+    if (body.size() > options.max_request_bytes && spans.size() > 1) {
+      body = std::string();
+      const auto first = spans.first(spans.size() / 2);
+      const auto second = spans.subspan(spans.size() / 2);
+      const otel::ExportResult a = SendPart(first, CountSpans(first), deadline);
+      const otel::ExportResult b = SendPart(second, CountSpans(second), deadline);
+      return a == otel::ExportResult::kSuccess && b == otel::ExportResult::kSuccess
+                 ? otel::ExportResult::kSuccess
+                 : otel::ExportResult::kFailure;
+    }
     if (options.gzip) {
       std::string compressed;
       if (!Gzip(body, &compressed)) {

@@ -63,6 +63,11 @@ struct OtlpGrpcExporterOptions {
   /// Export() still returns only when every request has completed, with the combined result;
   /// each request has its own retries within `timeout`. 1 = one request per Export().
   size_t max_concurrent_requests = 2;
+  /// Largest encoded request sent: a request that encodes bigger is split in halves (again and
+  /// again) so a receiver with gRPC's default 4 MiB message limit (vLLora, the OpenTelemetry
+  /// Collector) accepts it instead of refusing the whole batch. A single span bigger than this
+  /// is sent alone, as it is. The default leaves 64 KiB of room under 4 MiB.
+  size_t max_request_bytes = (size_t{4} << 20) - (size_t{64} << 10);
 
   /// Defaults overridden by the standard environment variables, the trace-specific one winning
   /// over the generic one (OTEL_EXPORTER_OTLP_TRACES_X over OTEL_EXPORTER_OTLP_X):

@@ -75,6 +75,10 @@ struct OtlpHttpExporterOptions {
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
   double backoff_multiplier = 1.5;
+  /// Largest request body sent (before gzip): a batch that encodes bigger is split in halves
+  /// (again and again) into several POSTs, so a receiver's body limit does not refuse the whole
+  /// batch. A single span bigger than this is sent alone, as it is. Default: 4 MiB - 64 KiB.
+  size_t max_request_bytes = (size_t{4} << 20) - (size_t{64} << 10);
 
   /// Defaults overridden by the standard environment variables, the trace-specific one winning
   /// over the generic one (OTEL_EXPORTER_OTLP_TRACES_X over OTEL_EXPORTER_OTLP_X):

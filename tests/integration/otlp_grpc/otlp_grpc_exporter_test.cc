@@ -344,6 +344,50 @@ TEST(OtlpGrpcExporterIntegration, BigBatchIsSplitIntoConcurrentRequestsDelivered
   EXPECT_EQ(receiver->Requests()[3]["spanCount"], 511);
 }
 
+// A request that encodes over max_request_bytes is split in halves until each fits, so a
+// receiver's message limit never refuses a whole batch; a lone span over the limit goes alone.
+TEST(OtlpGrpcExporterIntegration, RequestsOverTheByteLimitAreSplitUntilTheyFit) {
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions(receiver->endpoint());
+  options.max_concurrent_requests = 1;
+  options.max_request_bytes = 100 * 1024;
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  const std::string prompt(20 * 1024, 'p');  // 64 spans x 20 KiB: ~1.3 MB in all
+  auto batch = SimpleBatch(64);
+  for (auto& span : batch) span->attributes.Set("llm.prompt", std::string_view(prompt));
+  ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
+  EXPECT_EQ(exporter->Stats().exported_spans, 64u);
+  EXPECT_EQ(exporter->Stats().failed_spans, 0u);
+  // 64 -> 32 -> 16 -> 8 -> 4 spans: 4 x ~20 KiB is the first size under 100 KiB.
+  ASSERT_TRUE(receiver->WaitForRequests(16, kWait));
+  std::vector<Json> requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 16u);
+  std::vector<std::string> names;
+  for (const Json& request : requests) {
+    EXPECT_EQ(request["status"], "OK");
+    EXPECT_EQ(request["spanCount"], 4);
+  }
+  std::vector<Json> spans = receiver->Spans();
+  ASSERT_EQ(spans.size(), 64u);
+  for (const Json& span : spans) names.push_back(span["name"].get<std::string>());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  EXPECT_EQ(names.size(), 64u);  // each span exactly once
+
+  // One span bigger than the limit is sent alone, as it is.
+  std::vector<std::unique_ptr<otel::SpanData>> big;
+  big.push_back(MakeSimpleSpan(200));
+  big[0]->attributes.Set("llm.prompt", std::string_view(std::string(150 * 1024, 'q')));
+  ASSERT_EQ(exporter->Export(big), otel::ExportResult::kSuccess);
+  ASSERT_TRUE(receiver->WaitForRequests(17, kWait));
+  requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 17u);
+  EXPECT_EQ(requests[16]["spanCount"], 1);
+  EXPECT_EQ(exporter->Stats().exported_spans, 65u);
+}
+
 TEST(OtlpGrpcExporterIntegration, SplitBatchFailsAsAWholeAndCountsEveryPart) {
   OtlpReceiverProcess::Options receiver_options;
   receiver_options.fail_first = 100;

@@ -303,6 +303,45 @@ TEST(OtlpHttpExporterIntegration, PartialSuccessIsCountedAndReportedOnce) {
   }
 }
 
+// A body over max_request_bytes is split into halves until each fits, for both encodings; a
+// lone span over the limit is POSTed alone.
+TEST(OtlpHttpExporterIntegration, BodiesOverTheByteLimitAreSplitUntilTheyFit) {
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  const std::string prompt(20 * 1024, 'p');
+  size_t expected_requests = 0;
+  for (OtlpHttpProtocol protocol : {OtlpHttpProtocol::kProtobuf, OtlpHttpProtocol::kJson}) {
+    OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint(), protocol);
+    options.max_request_bytes = 100 * 1024;
+    auto exporter = MakeExporter(options);
+    ASSERT_NE(exporter, nullptr);
+    auto batch = SimpleBatch(64);  // 64 x 20 KiB: 64 -> 32 -> 16 -> 8 -> 4 spans per POST
+    for (auto& span : batch) span->attributes.Set("llm.prompt", std::string_view(prompt));
+    ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
+    EXPECT_EQ(exporter->Stats().exported_spans, 64u);
+    EXPECT_EQ(exporter->Stats().failed_spans, 0u);
+    expected_requests += 16;
+    ASSERT_TRUE(receiver->WaitForRequests(expected_requests, kWait));
+    const std::vector<Json> requests = receiver->Requests();
+    ASSERT_EQ(requests.size(), expected_requests);
+    for (size_t i = expected_requests - 16; i < expected_requests; ++i) {
+      EXPECT_EQ(requests[i]["spanCount"], 4) << i;
+    }
+  }
+  EXPECT_EQ(receiver->Spans().size(), 128u);
+
+  OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint());
+  options.max_request_bytes = 10 * 1024;
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  std::vector<std::unique_ptr<otel::SpanData>> big;
+  big.push_back(MakeSimpleSpan(200));
+  big[0]->attributes.Set("llm.prompt", std::string_view(prompt));
+  ASSERT_EQ(exporter->Export(big), otel::ExportResult::kSuccess);
+  ASSERT_TRUE(receiver->WaitForRequests(expected_requests + 1, kWait));
+  EXPECT_EQ(receiver->Requests().back()["spanCount"], 1);
+}
+
 TEST(OtlpHttpExporterIntegration, ConnectionIsReusedAcrossExports) {
   auto receiver = StartReceiver();
   ASSERT_NE(receiver, nullptr);
