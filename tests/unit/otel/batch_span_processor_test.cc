@@ -290,7 +290,7 @@ TEST_F(BspEnvTest, DefaultsWhenUnset) {
   EXPECT_EQ(options.max_queue_size, 32768U);
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
-  EXPECT_EQ(options.max_export_batch_size, 512U);
+  EXPECT_EQ(options.max_export_batch_size, 2048U);
   EXPECT_EQ(CountMessages("OTEL_"), 0U);
 }
 
@@ -315,7 +315,7 @@ TEST_F(BspEnvTest, InvalidValuesWarnAndUseDefaults) {
   EXPECT_EQ(options.max_queue_size, 32768U);
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
-  EXPECT_EQ(options.max_export_batch_size, 512U);
+  EXPECT_EQ(options.max_export_batch_size, 2048U);
   EXPECT_EQ(CountMessages("OTEL_BSP_MAX_QUEUE_SIZE: \"lots\""), 1U);
   EXPECT_EQ(CountMessages("OTEL_BSP_SCHEDULE_DELAY: \"-5\""), 1U);
   EXPECT_EQ(CountMessages("OTEL_BSP_EXPORT_TIMEOUT: \"0\""), 1U);
