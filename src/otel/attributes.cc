@@ -405,45 +405,16 @@ void Attributes::SetAll(std::span<const KeyValueView> kvs, size_t spare_entries,
   const size_t n = kvs.size();
   // Into the block in hand (an InlineAttributes' own storage) in one pass, when everything fits.
   if (count_ == 0 && n <= entry_capacity_ && FastSetAll(kvs)) return;
-  bool fast = count_ == 0 && block_ == nullptr && (max_count_ == 0 || n <= max_count_);
+  // Else one block sized for all of them plus the spare room, then the same one pass (a fresh
+  // list with distinct keys and no limit reached) or Set() for each.
   size_t bytes = 0;
-  for (size_t i = 0; fast && i < n; ++i) {
-    const std::string_view key = kvs[i].key;
-    bytes += key.size();
-    if (const auto* str = std::get_if<std::string_view>(&kvs[i].value)) {
-      if (max_value_length_ != 0 && str->size() > max_value_length_) fast = false;
-      bytes += str->size();
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (kvs[j].key.size() == key.size() && SameKey(kvs[j].key.data(), key)) fast = false;
-    }
+  for (const KeyValueView& kv : kvs) {
+    bytes += kv.key.size();
+    if (const auto* str = std::get_if<std::string_view>(&kv.value)) bytes += str->size();
   }
-  if (!fast || bytes + spare_bytes > kMaxArena) {
-    Reserve(count_ + n + spare_entries, bytes_used_ + bytes + spare_bytes);
-    for (const KeyValueView& kv : kvs) Set(kv.key, kv.value);
-    return;
-  }
-  if (n == 0 && spare_entries == 0 && spare_bytes == 0) return;
-  Reallocate(n + spare_entries, bytes + spare_bytes);
-  Entry* table = entries();
-  char* base = arena();
-  uint32_t used = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const KeyValueView& kv = kvs[i];
-    Entry& e = table[i];
-    e.key_offset = used;
-    e.key_length = static_cast<uint32_t>(kv.key.size());
-    CopyBytes(base + used, kv.key.data(), kv.key.size());
-    used += e.key_length;
-    key_digests_ |= DigestBit(kv.key);
-    if (const std::string_view* str = StoreTypeAndScalar(e, kv.value)) {
-      CopyBytes(base + used, str->data(), str->size());
-      e.value.s = {used, static_cast<uint32_t>(str->size())};
-      used += static_cast<uint32_t>(str->size());
-    }
-  }
-  count_ = static_cast<uint32_t>(n);
-  bytes_used_ = used;
+  Reserve(count_ + n + spare_entries, bytes_used_ + bytes + spare_bytes);
+  if (count_ == 0 && FastSetAll(kvs)) return;
+  for (const KeyValueView& kv : kvs) Set(kv.key, kv.value);
 }
 
 std::optional<AttributeValue> Attributes::Find(std::string_view key) const noexcept {
