@@ -55,8 +55,9 @@ static_assert(
     std::is_same_v<std::variant_alternative_t<3, otel::AttributeValue>, double> &&
     std::is_same_v<std::variant_alternative_t<0, otel::AttributeValue>, bool>);
 
-// Constructs the view of `value` in `slot` (uninitialised storage), the variant built in place
-// with its alternative. Returns false (slot untouched) for an empty value.
+// Constructs the view of `value` in `slot` (storage for a KeyValueView, which is trivially
+// destructible), the variant built in place with its alternative. Returns false (slot
+// untouched) for an empty value.
 inline bool EmplaceAttribute(otel::KeyValueView* slot, std::string_view key,
                              const Value& value) noexcept {
   switch (value.type()) {
@@ -79,30 +80,6 @@ inline bool EmplaceAttribute(otel::KeyValueView* slot, std::string_view key,
     case Value::Type::kBool:
       new (slot)
           otel::KeyValueView{key, otel::AttributeValue(std::in_place_index<0>, value.as_bool())};
-      return true;
-    case Value::Type::kNone:
-      return false;
-  }
-  return false;
-}
-
-inline bool ToAttribute(const Value& value, otel::AttributeValue& out) noexcept {
-  switch (value.type()) {
-    case Value::Type::kString:
-    case Value::Type::kJson:
-      out = value.str();
-      return true;
-    case Value::Type::kInt64:
-      out = value.as_int64();
-      return true;
-    case Value::Type::kUint64:
-      out = value.as_uint64();
-      return true;
-    case Value::Type::kDouble:
-      out = value.as_double();
-      return true;
-    case Value::Type::kBool:
-      out = value.as_bool();
       return true;
     case Value::Type::kNone:
       return false;
@@ -143,8 +120,8 @@ void ApplyField(otel::Span& span, const Field& field) noexcept {
     span.RecordError(field.value.str());  // status ERROR + the `error` attribute
     return;
   }
-  otel::AttributeValue value;
-  if (ToAttribute(field.value, value)) span.SetAttribute(field.key, value);
+  otel::KeyValueView kv;
+  if (EmplaceAttribute(&kv, field.key, field.value)) span.SetAttribute(kv.key, kv.value);
 }
 
 OtelSpanExt* NearestBridged(SpanRef span) noexcept {
@@ -216,11 +193,9 @@ class OtelLayerImpl final : public Layer {
         name = field.value.str();
         continue;
       }
-      otel::AttributeValue value;
       bool needs_api = IsSpecial(field.key) || field.key == "error";
       if (!needs_api && count < attributes.size()) {
-        if (ToAttribute(field.value, value))
-          new (&attributes[count++]) otel::KeyValueView{field.key, value};
+        if (EmplaceAttribute(&attributes[count], field.key, field.value)) ++count;
         continue;
       }
       if (deferred_count < deferred.size() && i <= UINT16_MAX) {
@@ -270,8 +245,7 @@ class OtelLayerImpl final : public Layer {
     attributes[count++] = {"target", event.metadata.target};
     for (const Field& field : event.fields) {
       if (count == attributes.size()) break;
-      otel::AttributeValue value;
-      if (ToAttribute(field.value, value)) attributes[count++] = {field.key, value};
+      if (EmplaceAttribute(&attributes[count], field.key, field.value)) ++count;
     }
     ext->span->AddEvent(event.message.empty() ? std::string_view("event") : event.message,
                         std::span<const otel::KeyValueView>(attributes.data(), count));
