@@ -217,14 +217,18 @@ RetryOutcome RunWithRetries(const RetryPolicy& policy, SteadyClock::time_point d
 /// The Export() wrapper both exporters share: counts the non-null spans (an empty batch is a
 /// success), counts the call, fails fast after Shutdown(), and turns anything thrown by
 /// `send(count)` (std::bad_alloc while encoding) into a counted failure.
+/// The spans in `batch` that are not null (exporters skip null entries).
+inline uint64_t CountSpans(std::span<const std::unique_ptr<otel::SpanData>> batch) noexcept {
+  uint64_t count = 0;
+  for (const auto& span : batch) count += span != nullptr ? 1 : 0;
+  return count;
+}
+
 template <class SendFn>
 otel::ExportResult GuardedExport(std::span<std::unique_ptr<otel::SpanData>> batch,
                                  ExportCounters& counters, const ShutdownSignal& shutdown,
                                  SendFn&& send) noexcept {
-  uint64_t count = 0;
-  for (const auto& span : batch) {
-    if (span) ++count;
-  }
+  const uint64_t count = CountSpans(batch);
   if (count == 0) return otel::ExportResult::kSuccess;
   counters.export_calls.fetch_add(1, std::memory_order_relaxed);
   if (shutdown.requested()) {

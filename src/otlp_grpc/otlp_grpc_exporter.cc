@@ -247,14 +247,6 @@ struct OtlpGrpcExporter::Impl {
   internal::LogLimiter failure_log;
   internal::LogLimiter partial_log;
 
-  static uint64_t CountSpans(std::span<const std::unique_ptr<otel::SpanData>> part) noexcept {
-    uint64_t count = 0;
-    for (const auto& span : part) {
-      if (span) ++count;
-    }
-    return count;
-  }
-
   void RunHelper(Helper& helper) noexcept {
     std::unique_lock<std::mutex> lock(helper.mutex);
     while (true) {
@@ -264,7 +256,7 @@ struct OtlpGrpcExporter::Impl {
       const SteadyClock::time_point deadline = helper.deadline;
       lock.unlock();
       otel::ExportResult result = otel::ExportResult::kFailure;
-      const uint64_t count = CountSpans(job);
+      const uint64_t count = internal::CountSpans(job);
       try {
         result =
             count == 0 ? otel::ExportResult::kSuccess : SendPart(helper.lane, job, count, deadline);
@@ -328,7 +320,7 @@ struct OtlpGrpcExporter::Impl {
     }
     const auto first = all.subspan(0, std::min(per_part, all.size()));
     otel::ExportResult result = otel::ExportResult::kFailure;
-    const uint64_t first_count = CountSpans(first);
+    const uint64_t first_count = internal::CountSpans(first);
     try {
       result = SendPart(lane, first, first_count, deadline);
     } catch (...) {
@@ -359,8 +351,10 @@ struct OtlpGrpcExporter::Impl {
       owner.reset();
       const auto first = part.first(part.size() / 2);
       const auto second = part.subspan(part.size() / 2);
-      const otel::ExportResult a = SendPart(lane_used, first, CountSpans(first), deadline);
-      const otel::ExportResult b = SendPart(lane_used, second, CountSpans(second), deadline);
+      const otel::ExportResult a =
+          SendPart(lane_used, first, internal::CountSpans(first), deadline);
+      const otel::ExportResult b =
+          SendPart(lane_used, second, internal::CountSpans(second), deadline);
       return a == otel::ExportResult::kSuccess && b == otel::ExportResult::kSuccess
                  ? otel::ExportResult::kSuccess
                  : otel::ExportResult::kFailure;

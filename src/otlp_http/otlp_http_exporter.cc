@@ -236,12 +236,6 @@ struct OtlpHttpExporter::Impl {
     return SendPart(spans, count, SteadyClock::now() + options.timeout);
   }
 
-  static uint64_t CountSpans(std::span<const std::unique_ptr<otel::SpanData>> part) noexcept {
-    uint64_t n = 0;
-    for (const auto& span : part) n += span != nullptr ? 1 : 0;
-    return n;
-  }
-
   // One POST of `spans` (`count` non-null), or several when the body is over
   // max_request_bytes: halves, each split again if needed, within the same deadline.
   otel::ExportResult SendPart(std::span<const std::unique_ptr<otel::SpanData>> spans,
@@ -252,8 +246,8 @@ struct OtlpHttpExporter::Impl {
       body = std::string();
       const auto first = spans.first(spans.size() / 2);
       const auto second = spans.subspan(spans.size() / 2);
-      const otel::ExportResult a = SendPart(first, CountSpans(first), deadline);
-      const otel::ExportResult b = SendPart(second, CountSpans(second), deadline);
+      const otel::ExportResult a = SendPart(first, internal::CountSpans(first), deadline);
+      const otel::ExportResult b = SendPart(second, internal::CountSpans(second), deadline);
       return a == otel::ExportResult::kSuccess && b == otel::ExportResult::kSuccess
                  ? otel::ExportResult::kSuccess
                  : otel::ExportResult::kFailure;
