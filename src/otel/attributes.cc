@@ -32,14 +32,8 @@ inline bool SameKey(const char* stored, std::string_view key) noexcept {
   return SameBytes(stored, key);
 }
 constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
-// A 6-bit digest of a key (key_digests_, FastSetAll): keys with different digests differ.
-inline unsigned KeyDigest(std::string_view key) noexcept {
-  if (key.empty()) return 0;
-  const auto first = static_cast<unsigned char>(key.front());
-  const auto last = static_cast<unsigned char>(key.back());
-  return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
-}
-inline uint64_t DigestBit(std::string_view key) noexcept { return uint64_t{1} << KeyDigest(key); }
+using internal::CopyShortBytes;
+using internal::KeyDigestBit;
 // Sets an entry's type from `value` and, for a scalar, its value. Returns the string of a
 // string value (the caller stores its bytes), else null. A template so the private entry type
 // is deduced, not named.
@@ -64,33 +58,6 @@ inline const std::string_view* StoreTypeAndScalar(EntryT& e, const AttributeValu
   }
 }
 constexpr size_t kMaxArena = std::numeric_limits<uint32_t>::max();
-// memcpy for the short keys and values of span attributes: two overlapping word copies instead
-// of a call into libc (most keys and values are 4-32 bytes).
-inline void CopyBytes(char* dst, const char* src, size_t n) noexcept {
-  if (n >= 8 && n <= 16) {
-    uint64_t head;
-    uint64_t tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(dst, &head, 8);
-    std::memcpy(dst + n - 8, &tail, 8);
-  } else if (n > 16 && n <= 32) {
-    uint64_t w[4];
-    std::memcpy(&w[0], src, 16);
-    std::memcpy(&w[2], src + n - 16, 16);
-    std::memcpy(dst, &w[0], 16);
-    std::memcpy(dst + n - 16, &w[2], 16);
-  } else if (n >= 4 && n < 8) {
-    uint32_t head;
-    uint32_t tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(dst, &head, 4);
-    std::memcpy(dst + n - 4, &tail, 4);
-  } else if (n != 0) {
-    std::memcpy(dst, src, n);
-  }
-}
 // Blocks of this size come from a pool: the attribute block of a span is freed on the export
 // thread, where a glibc free costs several hundred instructions. Every block of at most this
 // size is allocated at exactly this size, so a block is pooled iff its capacity equals it.
@@ -314,7 +281,7 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
   const size_t value_bytes = string_value.size();
   Entry* table = entries();
   const char* base = arena();
-  const uint64_t bit = DigestBit(key);
+  const uint64_t bit = KeyDigestBit(key);
   // A clear digest bit: the key is certainly new, no search.
   const uint32_t searched = (key_digests_ & bit) != 0 ? count_ : 0;
   for (uint32_t i = 0; i < searched; ++i) {
@@ -363,40 +330,11 @@ void Attributes::SetImpl(std::string_view key, const AttributeValue& stored,
 }
 
 bool Attributes::FastSetAll(std::span<const KeyValueView> kvs) noexcept {
-  const size_t n = kvs.size();
-  if (max_count_ != 0 && n > max_count_) return false;
-  Entry* table = entries();
-  char* base = arena();
-  const size_t capacity = bytes_capacity_;
-  size_t used = 0;
-  uint64_t seen = 0;  // digests of the keys so far
-  for (size_t i = 0; i < n; ++i) {
-    const KeyValueView& kv = kvs[i];
-    const std::string_view key = kv.key;
-    // Distinct keys only (the slow path keeps the last value of a repeated key). A key whose
-    // digest is new cannot repeat an earlier one; only a digest seen before costs a compare.
-    const uint64_t bit = DigestBit(key);
-    if ((seen & bit) != 0 && RepeatsEarlierKey(i, key)) return false;
-    seen |= bit;
-    if (key.size() > capacity - used) return false;
-    Entry& e = table[i];
-    e.key_offset = static_cast<uint32_t>(used);
-    e.key_length = static_cast<uint32_t>(key.size());
-    CopyBytes(base + used, key.data(), key.size());
-    used += key.size();
-    if (const std::string_view* str = StoreTypeAndScalar(e, kv.value)) {
-      const size_t size = str->size();
-      if ((max_value_length_ != 0 && size > max_value_length_) || size > capacity - used) {
-        return false;
-      }
-      CopyBytes(base + used, str->data(), size);
-      e.value.s = {static_cast<uint32_t>(used), static_cast<uint32_t>(size)};
-      used += size;
-    }
+  Writer writer(*this);
+  for (const KeyValueView& kv : kvs) {
+    if (!writer.Add(kv.key, kv.value)) return false;
   }
-  count_ = static_cast<uint32_t>(n);
-  bytes_used_ = static_cast<uint32_t>(used);
-  key_digests_ = seen;
+  writer.Commit();
   return true;
 }
 

@@ -76,10 +76,14 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
 
     const SpanLimits& limits = state.limits;
     data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
-    // One block sized for the initial attributes plus typical later additions (4 entries, 192
-    // bytes), so most spans never reallocate it.
-    const size_t n = options.attributes.size();
-    data->attributes.SetAll(options.attributes, n < 4 ? 8 - n : 4, 192);
+    if (options.fill_attributes != nullptr) {
+      options.fill_attributes(options.fill_source, data->attributes);
+    } else {
+      // One block sized for the initial attributes plus typical later additions (4 entries,
+      // 192 bytes), so most spans never reallocate it.
+      const size_t n = options.attributes.size();
+      data->attributes.SetAll(options.attributes, n < 4 ? 8 - n : 4, 192);
+    }
 
     if (!options.links.empty()) {
       size_t keep = options.links.size();

@@ -87,6 +87,81 @@ inline bool EmplaceAttribute(otel::KeyValueView* slot, std::string_view key,
   return false;
 }
 
+// Writes `value` under `key` with the one-pass writer; true for an empty value (skipped).
+inline bool WriteAttribute(otel::Attributes::Writer& writer, std::string_view key,
+                           const Value& value) noexcept {
+  switch (value.type()) {
+    case Value::Type::kString:
+    case Value::Type::kJson:
+      return writer.AddString(key, value.str());
+    case Value::Type::kInt64:
+      return writer.AddInt(key, value.as_int64());
+    case Value::Type::kUint64:
+      return writer.AddUint(key, value.as_uint64());
+    case Value::Type::kDouble:
+      return writer.AddDouble(key, value.as_double());
+    case Value::Type::kBool:
+      return writer.AddBool(key, value.as_bool());
+    case Value::Type::kNone:
+      return true;
+  }
+  return true;
+}
+
+// The fields of a span with no special field ("otel.*", "error"), for
+// StartSpanOptions::fill_attributes: every field is an attribute, in order.
+struct PlainFields {
+  FieldSpan fields;
+  const Metadata* location;  // non-null: add code.filepath / code.lineno / code.namespace
+};
+constexpr size_t kLocationAttributes = 3;
+
+void FillPlainFields(const void* source, otel::Attributes& list) {
+  const auto& plain = *static_cast<const PlainFields*>(source);
+  {
+    // One pass into the span's own attribute storage (the usual case).
+    otel::Attributes::Writer writer(list);
+    bool ok = true;
+    for (const Field& field : plain.fields) {
+      if (!WriteAttribute(writer, field.key, field.value)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && plain.location != nullptr) {
+      const Metadata& m = *plain.location;
+      ok = writer.AddString("code.filepath", m.file ? m.file : "") &&
+           writer.AddInt("code.lineno", static_cast<int64_t>(m.line)) &&
+           writer.AddString("code.namespace", m.target);
+    }
+    if (ok) {
+      writer.Commit();
+      return;
+    }
+  }
+  // A repeated key, a limit or not enough room: SetAll() handles them all.
+  InlineViews views;
+  size_t count = 0;
+  for (const Field& field : plain.fields) {
+    if (EmplaceAttribute(&views[count], field.key, field.value)) ++count;
+  }
+  if (plain.location != nullptr) {
+    const Metadata& m = *plain.location;
+    new (&views[count++])
+        otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
+    new (&views[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
+    new (&views[count++]) otel::KeyValueView{"code.namespace", m.target};
+  }
+  list.SetAll(std::span<const otel::KeyValueView>(views.data(), count), 4, 192);
+}
+
+// "otel.*" and "error" fields need the span API (or StartSpanOptions), not an attribute.
+inline bool IsSpecialKey(std::string_view key) noexcept {
+  if (key.empty()) return false;
+  if (key[0] == 'o') return key.starts_with("otel.");
+  return key[0] == 'e' && key == "error";
+}
+
 std::optional<otel::SpanKind> ParseKind(std::string_view s) {
   if (EqualsIgnoreCase(s, "server")) return otel::SpanKind::kServer;
   if (EqualsIgnoreCase(s, "client")) return otel::SpanKind::kClient;
@@ -166,6 +241,26 @@ class OtelLayerImpl final : public Layer {
     // start.context stays null: the tracer then reads the current otel::Context in place,
     // without the shared_ptr copy Context::Current() would make.
 
+    // The usual span: every field is an attribute. The tracer has them written straight into
+    // the span's attribute storage (FillPlainFields), with no KeyValueView in between.
+    bool all_plain = fields.size() + kLocationAttributes <= kInlineAttributes;
+    for (size_t i = 0; all_plain && i < fields.size(); ++i)
+      all_plain = !IsSpecialKey(fields[i].key);
+    if (all_plain) {
+      const PlainFields plain{fields, options_.with_location ? &span.metadata() : nullptr};
+      start.fill_attributes = &FillPlainFields;
+      start.fill_source = &plain;
+      std::unique_ptr<otel::Span> otel_span = tracer_->StartSpan(span.metadata().name, start);
+      if (otel_span != nullptr) span.Emplace<OtelSpanExt>(OtelSpanExt{std::move(otel_span), this});
+      return;
+    }
+    StartWithSpecialFields(span, fields, start);
+  }
+
+  // A span with "otel.*" or "error" fields (or too many fields): attributes through views, the
+  // rest through StartSpanOptions or the span API.
+  [[gnu::noinline]] void StartWithSpecialFields(SpanRef span, FieldSpan fields,
+                                                otel::StartSpanOptions& start) noexcept {
     // Uninitialised storage (KeyValueView is trivially destructible): default-constructing 32
     // views would cost more than bridging the span's few fields.
     InlineViews attributes;

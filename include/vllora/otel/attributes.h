@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -30,6 +31,47 @@ namespace vllora::otel {
 /// A non-owning attribute value.
 using AttributeValue = std::variant<bool, int64_t, uint64_t, double, std::string_view>;
 
+namespace internal {
+/// A 6-bit digest of an attribute key: keys with different digests differ.
+inline unsigned KeyDigest(std::string_view key) noexcept {
+  if (key.empty()) return 0;
+  const auto first = static_cast<unsigned char>(key.front());
+  const auto last = static_cast<unsigned char>(key.back());
+  return (static_cast<unsigned>(key.size()) * 7U + first + last * 3U) & 63U;
+}
+inline uint64_t KeyDigestBit(std::string_view key) noexcept {
+  return uint64_t{1} << KeyDigest(key);
+}
+
+/// memcpy for the short keys and values of span attributes: two overlapping word copies instead
+/// of a call into libc (most keys and values are 4-32 bytes).
+inline void CopyShortBytes(char* dst, const char* src, size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    uint64_t head;
+    uint64_t tail;
+    std::memcpy(&head, src, 8);
+    std::memcpy(&tail, src + n - 8, 8);
+    std::memcpy(dst, &head, 8);
+    std::memcpy(dst + n - 8, &tail, 8);
+  } else if (n > 16 && n <= 32) {
+    uint64_t w[4];
+    std::memcpy(&w[0], src, 16);
+    std::memcpy(&w[2], src + n - 16, 16);
+    std::memcpy(dst, &w[0], 16);
+    std::memcpy(dst + n - 16, &w[2], 16);
+  } else if (n >= 4 && n < 8) {
+    uint32_t head;
+    uint32_t tail;
+    std::memcpy(&head, src, 4);
+    std::memcpy(&tail, src + n - 4, 4);
+    std::memcpy(dst, &head, 4);
+    std::memcpy(dst + n - 4, &tail, 4);
+  } else if (n != 0) {
+    std::memcpy(dst, src, n);
+  }
+}
+}  // namespace internal
+
 /// A non-owning key/value pair.
 struct KeyValueView {
   std::string_view key;
@@ -44,6 +86,9 @@ struct KeyValueView {
 /// Thread-safety: like a std::vector (concurrent reads OK; writes need external sync).
 /// Lookup is linear, which beats hashing for the tens of attributes spans carry.
 class Attributes {
+ private:
+  struct Entry;
+
  public:
   Attributes() noexcept = default;
   Attributes(std::initializer_list<KeyValueView> entries);
@@ -89,6 +134,105 @@ class Attributes {
 
   /// Forward iterator yielding KeyValueView by value. Views are valid while this object lives
   /// and is not modified.
+  /// Fills an EMPTY list in one pass, for code that converts its own field type (the OTel
+  /// layer's facade fields) without building KeyValueViews first. Inline, so the cursor stays
+  /// in registers. Each Add* returns false when this one-pass path cannot take the attribute: a
+  /// key already added, no room left in the block in hand, or a limit reached. The caller then
+  /// drops the writer without Commit() (the list stays empty) and uses SetAll()/Set(), which
+  /// handle all of those. Nothing is visible in the list before Commit().
+  class Writer {
+   public:
+    explicit Writer(Attributes& list) noexcept
+        : list_(list),
+          table_(list.entries()),
+          base_(list.arena()),
+          entry_room_(list.count_ == 0 ? list.entry_capacity_ : 0),
+          byte_room_(list.bytes_capacity_),
+          max_value_length_(list.max_value_length_) {
+      if (list.max_count_ != 0 && list.max_count_ < entry_room_) entry_room_ = list.max_count_;
+    }
+    bool AddString(std::string_view key, std::string_view value) noexcept {
+      Entry* e = Begin(key, 4);
+      if (e == nullptr || (max_value_length_ != 0 && value.size() > max_value_length_) ||
+          value.size() > byte_room_ - used_) {
+        return false;
+      }
+      internal::CopyShortBytes(base_ + used_, value.data(), value.size());
+      e->value.s = {static_cast<uint32_t>(used_), static_cast<uint32_t>(value.size())};
+      used_ += value.size();
+      return true;
+    }
+    bool AddBool(std::string_view key, bool value) noexcept {
+      Entry* e = Begin(key, 0);
+      if (e != nullptr) e->value.b = value;
+      return e != nullptr;
+    }
+    bool AddInt(std::string_view key, int64_t value) noexcept {
+      Entry* e = Begin(key, 1);
+      if (e != nullptr) e->value.i = value;
+      return e != nullptr;
+    }
+    bool AddUint(std::string_view key, uint64_t value) noexcept {
+      Entry* e = Begin(key, 2);
+      if (e != nullptr) e->value.u = value;
+      return e != nullptr;
+    }
+    bool AddDouble(std::string_view key, double value) noexcept {
+      Entry* e = Begin(key, 3);
+      if (e != nullptr) e->value.d = value;
+      return e != nullptr;
+    }
+    /// Any AttributeValue (a switch on its alternative).
+    bool Add(std::string_view key, const AttributeValue& value) noexcept {
+      if (const auto* str = std::get_if<std::string_view>(&value)) return AddString(key, *str);
+      Entry* e = Begin(key, static_cast<uint8_t>(value.index()));
+      if (e == nullptr) return false;
+      if (const auto* i = std::get_if<int64_t>(&value)) {
+        e->value.i = *i;
+      } else if (const auto* u = std::get_if<uint64_t>(&value)) {
+        e->value.u = *u;
+      } else if (const auto* d = std::get_if<double>(&value)) {
+        e->value.d = *d;
+      } else if (const auto* b = std::get_if<bool>(&value)) {
+        e->value.b = *b;
+      }
+      return true;
+    }
+    /// Makes the attributes added so far the list's contents.
+    void Commit() noexcept {
+      list_.count_ = count_;
+      list_.bytes_used_ = static_cast<uint32_t>(used_);
+      list_.key_digests_ = seen_;
+    }
+
+   private:
+    Entry* Begin(std::string_view key, uint8_t type) noexcept {
+      if (count_ >= entry_room_ || key.size() > byte_room_ - used_) return nullptr;
+      // A key whose digest is new cannot repeat an earlier one; only a digest seen before
+      // costs a compare.
+      const uint64_t bit = internal::KeyDigestBit(key);
+      if ((seen_ & bit) != 0 && list_.RepeatsEarlierKey(count_, key)) return nullptr;
+      seen_ |= bit;
+      Entry& e = table_[count_++];
+      e.key_offset = static_cast<uint32_t>(used_);
+      e.key_length = static_cast<uint32_t>(key.size());
+      e.type = type;
+      internal::CopyShortBytes(base_ + used_, key.data(), key.size());
+      used_ += key.size();
+      return &e;
+    }
+
+    Attributes& list_;
+    Entry* table_;
+    char* base_;
+    uint32_t count_ = 0;
+    uint32_t entry_room_;
+    size_t byte_room_;
+    size_t used_ = 0;
+    uint64_t seen_ = 0;  // digests of the keys added
+    uint32_t max_value_length_;
+  };
+
   class const_iterator {
    public:
     using iterator_category = std::forward_iterator_tag;

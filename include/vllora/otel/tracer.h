@@ -36,6 +36,13 @@ struct StartSpanOptions {
   /// Initial attributes (applied before processors' OnStart; not visible to the sampler).
   std::span<const KeyValueView> attributes = {};
   std::span<const Link> links = {};
+  /// Instead of `attributes`, for a bridge that converts its own field type without building
+  /// KeyValueViews (the OTel layer): called once, on the calling thread, with `fill_source` and
+  /// the new span's empty attribute list (limits set), before any processor's OnStart. Typically
+  /// fills it with an Attributes::Writer and falls back to SetAll(). Not called for a span that
+  /// is not recorded. If it throws (out of memory), the span is not recorded.
+  void (*fill_attributes)(const void* fill_source, Attributes& list) = nullptr;
+  const void* fill_source = nullptr;
 };
 
 /// Creates spans for one instrumentation scope.

@@ -368,4 +368,68 @@ TEST(InlineAttributesTest, CopiesAndMovesOwnTheirBytes) {
   EXPECT_EQ(Dump(target), expected);
 }
 
+TEST(AttributesWriterTest, WritesEveryTypeInOrderAndShowsNothingBeforeCommit) {
+  InlineAttributes<384> attrs;
+  Attributes::Writer writer(attrs);
+  EXPECT_TRUE(writer.AddString("model", "gpt-4o-mini"));
+  EXPECT_TRUE(writer.AddInt("tokens", -42));
+  EXPECT_TRUE(writer.AddUint("big", 18446744073709551615u));
+  EXPECT_TRUE(writer.AddDouble("temperature", 0.25));
+  EXPECT_TRUE(writer.AddBool("stream", true));
+  EXPECT_TRUE(writer.Add("via_variant", AttributeValue(std::string_view("any"))));
+  EXPECT_TRUE(writer.Add("count", AttributeValue(int64_t{3})));
+  EXPECT_TRUE(writer.AddString("empty", ""));
+  EXPECT_TRUE(attrs.empty());  // not committed yet
+  writer.Commit();
+  ASSERT_EQ(attrs.size(), 8U);
+  EXPECT_EQ(Dump(attrs), (std::vector<std::string>{"model=4:gpt-4o-mini", "tokens=1:-42",
+                                                   "big=2:", "temperature=3:", "stream=0:true",
+                                                   "via_variant=4:any", "count=1:3", "empty=4:"}));
+  EXPECT_EQ(std::get<uint64_t>(*attrs.Find("big")), 18446744073709551615u);
+  EXPECT_EQ(std::get<double>(*attrs.Find("temperature")), 0.25);
+  // The key digests are kept: Set() finds a written key and replaces it in place.
+  attrs.Set("tokens", int64_t{7});
+  attrs.Set("new", "n");
+  EXPECT_EQ(attrs.size(), 9U);
+  EXPECT_EQ(Dump(attrs)[1], "tokens=1:7");
+}
+
+TEST(AttributesWriterTest, RefusesWhatItCannotWriteInOnePass) {
+  // A repeated key is refused; the list stays empty without Commit().
+  InlineAttributes<384> repeated;
+  Attributes::Writer dup(repeated);
+  EXPECT_TRUE(dup.AddInt("k", 1));
+  EXPECT_TRUE(dup.AddInt("j", 2));
+  EXPECT_FALSE(dup.AddString("k", "again"));
+  EXPECT_TRUE(repeated.empty());
+
+  // No room for the value, or for another entry, in the block in hand.
+  InlineAttributes<96> small;  // 2 entries + 48 bytes
+  Attributes::Writer full(small);
+  EXPECT_FALSE(full.AddString("a", std::string(60, 'v')));
+  Attributes::Writer entries(small);
+  EXPECT_TRUE(entries.AddBool("a", true));
+  EXPECT_TRUE(entries.AddBool("b", false));
+  EXPECT_FALSE(entries.AddBool("c", true));
+  Attributes no_block;
+  Attributes::Writer none(no_block);
+  EXPECT_FALSE(none.AddInt("x", 1));
+
+  // Limits: the count, and a value over the length limit (SetAll truncates it instead).
+  InlineAttributes<384> limited;
+  limited.SetLimits(1, 4);
+  Attributes::Writer count(limited);
+  EXPECT_TRUE(count.AddString("a", "abcd"));
+  EXPECT_FALSE(count.AddInt("b", 1));
+  Attributes::Writer length(limited);
+  EXPECT_FALSE(length.AddString("a", "abcde"));
+
+  // A list that already holds attributes is not written to.
+  InlineAttributes<384> held;
+  held.Set("x", int64_t{1});
+  Attributes::Writer occupied(held);
+  EXPECT_FALSE(occupied.AddInt("y", 2));
+  EXPECT_EQ(Dump(held), (std::vector<std::string>{"x=1:1"}));
+}
+
 }  // namespace vllora::otel

@@ -483,6 +483,62 @@ TEST_F(OtelLayerTest, EndTimeIsAfterStartTime) {
   EXPECT_GE(spans[0]->end_time_unix_nano - spans[0]->start_time_unix_nano, 2'000'000u);
 }
 
+TEST_F(OtelLayerTest, RepeatedFieldKeysKeepTheLastValueInTheFirstPosition) {
+  InstallSeedLayers(OtelLayerOptions{.with_location = true});
+  {
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "dup", {"k", "first"},
+                                 {"other", int64_t{1}}, {"k", "last"});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(AttributeKeys(spans[0]->attributes),
+              ElementsAre("k", "other", "code.filepath", "code.lineno", "code.namespace"));
+  EXPECT_EQ(Attr(*spans[0], "k"), Str("last"));
+  EXPECT_EQ(Attr(*spans[0], "other"), AttributeValue(int64_t{1}));
+}
+
+TEST_F(OtelLayerTest, FieldsBeyondTheSpansInlineStorageAreAllKeptInOrder) {
+  InstallSeedLayers();
+  const std::string long_value(60, 'x');  // 10 x 60 bytes: more than the inline block holds
+  {
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "many", {"f0", long_value},
+                                 {"f1", long_value}, {"f2", long_value}, {"f3", long_value},
+                                 {"f4", long_value}, {"f5", long_value}, {"f6", long_value},
+                                 {"f7", long_value}, {"f8", long_value}, {"f9", int64_t{9}});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(AttributeKeys(spans[0]->attributes),
+              ElementsAre("f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"));
+  EXPECT_EQ(Attr(*spans[0], "f8"), Str(long_value));
+  EXPECT_EQ(Attr(*spans[0], "f9"), AttributeValue(int64_t{9}));
+}
+
+TEST_F(OtelLayerTest, SpanLimitsApplyToFields) {
+  auto exporter = std::make_unique<otel::InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  otel::SpanLimits limits;
+  limits.max_attributes = 2;
+  limits.max_attribute_value_length = 4;
+  auto provider = otel::TracerProvider::builder()
+                      .WithSimpleExporter(std::move(exporter))
+                      .WithSpanLimits(limits)
+                      .Build();
+  auto registry = Registry::Create();
+  registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
+  SetGlobalSubscriber(registry);
+  {
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "limited", {"a", "abcdefgh"},
+                                 {"b", int64_t{2}}, {"c", true});
+  }
+  SpanList spans = storage->Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_THAT(AttributeKeys(spans[0]->attributes), ElementsAre("a", "b"));
+  EXPECT_EQ(Attr(*spans[0], "a"), Str("a\xE2\x80\xA6"));  // cut to 4 bytes with the marker
+  EXPECT_EQ(spans[0]->dropped_attributes_count(), 1u);
+  provider->Shutdown();
+}
+
 TEST_F(OtelLayerTest, SpanIsExportedOnlyWhenItsLastHandleIsGone) {
   InstallSeedLayers();
   Span first = VLLORA_INFO_SPAN("vllora::user_tracing::run", "run");
