@@ -105,9 +105,12 @@ struct BatchState {
   ~BatchState() {
     size_t bytes = 0;
     while (SpanData* span = Pop(bytes)) delete span;
+    PublishDequeuePos();
   }
 
-  bool Push(SpanData* span, size_t bytes) noexcept {
+  // Returns the queue position the span took plus one (the count of spans ever pushed up to
+  // and including it), or 0 when the ring is full.
+  size_t Push(SpanData* span, size_t bytes) noexcept {
     size_t pos = enqueue_pos.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
@@ -119,7 +122,7 @@ struct BatchState {
         // relaxed: the cell's sequence (not this counter) publishes the data.
         if (enqueue_pos.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
       } else if (diff < 0) {
-        return false;  // full
+        return 0;  // full
       } else {
         pos = enqueue_pos.load(std::memory_order_relaxed);
       }
@@ -128,33 +131,30 @@ struct BatchState {
     cell->bytes = bytes;
     // release: publishes `data` to the consumer.
     cell->sequence.store(pos + 1, std::memory_order_release);
-    return true;
+    return pos + 1;
   }
 
-  // Takes the oldest span, or null when empty. Adds its charge to `bytes`: the caller gives
-  // the charges of a whole batch back to queued_bytes at once (ReleaseBytes), so the counter's
-  // cache line is written by the worker once per batch, not once per span.
+  // Takes the oldest span, or null when empty. Worker thread only (and the destructor, once
+  // the worker is gone): the ring has a single consumer, so the read position is a plain
+  // member, and dequeue_pos (which producers read for the queue's size) is published by
+  // PublishDequeuePos() once per batch rather than written per span. Adds the span's charge
+  // to `bytes`: the caller gives a whole batch's charges back to queued_bytes at once.
   SpanData* Pop(size_t& bytes) noexcept {
-    size_t pos = dequeue_pos.load(std::memory_order_relaxed);
-    Cell* cell;
-    for (;;) {
-      cell = &cells[Index(pos)];
-      // acquire: pairs with the producer's release of `data`.
-      size_t seq = cell->sequence.load(std::memory_order_acquire);
-      auto diff = static_cast<std::ptrdiff_t>(seq - (pos + 1));
-      if (diff == 0) {
-        if (dequeue_pos.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
-      } else if (diff < 0) {
-        return nullptr;  // empty
-      } else {
-        pos = dequeue_pos.load(std::memory_order_relaxed);
-      }
-    }
+    const size_t pos = consumer_pos;
+    Cell* cell = &cells[Index(pos)];
+    // acquire: pairs with the producer's release of `data`.
+    if (cell->sequence.load(std::memory_order_acquire) != pos + 1) return nullptr;  // empty
     SpanData* span = cell->data;
     bytes += cell->bytes;
+    consumer_pos = pos + 1;
     // release: hands the cell back to producers one lap later.
     cell->sequence.store(pos + capacity, std::memory_order_release);
     return span;
+  }
+
+  void PublishDequeuePos() noexcept {
+    // relaxed: only a size estimate (ApproxSize) reads it; cells are handed over by `sequence`.
+    dequeue_pos.store(consumer_pos, std::memory_order_relaxed);
   }
 
   // pos % capacity, without a division for the usual power-of-two capacity.
@@ -183,6 +183,7 @@ struct BatchState {
         if (span == nullptr) break;
         batch.emplace_back(span);  // capacity reserved up front: cannot throw
       }
+      PublishDequeuePos();
       // relaxed: a statistic and a limit; the spans themselves are published by `sequence`.
       if (bytes != 0) queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
       if (batch.empty()) return;
@@ -294,7 +295,8 @@ struct BatchState {
   // Cache lines by writer, so producers' per-span reads and writes do not share a line with
   // what the worker writes per batch.
   alignas(64) std::atomic<size_t> enqueue_pos{0};
-  alignas(64) std::atomic<size_t> dequeue_pos{0};
+  alignas(64) std::atomic<size_t> dequeue_pos{0};  // written once per batch (PublishDequeuePos)
+  size_t consumer_pos = 0;                         // worker only: the next cell to read
   alignas(64) std::atomic<bool> wake_pending{false};
   std::atomic<bool> shut_down{false};
   alignas(64) std::atomic<size_t> queued_bytes{0};  // producers per span, the worker per batch
@@ -393,14 +395,22 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData>&& span) noexcept {
   } else {
     state.queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
-  if (!state.Push(span.get(), bytes)) {
+  const size_t pushed = state.Push(span.get(), bytes);
+  if (pushed == 0) {
     state.queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
     state.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
     return;  // the caller's unique_ptr frees the span
   }
   (void)span.release();  // now owned by the queue; counted by enqueue_pos (see Stats)
-  // Wake the worker once per full batch; the flag keeps this to one mutex section per batch.
-  if (state.ApproxSize() >= state.options.max_export_batch_size &&
+  // Wake the worker once per full batch; the flag keeps this to one mutex section per batch,
+  // and is read before it is written so a producer ahead of a busy worker does not write its
+  // cache line per span. dequeue_pos lags by at most the batch being popped (the size is
+  // then overestimated, never under); it can be past `pushed` when later spans of other
+  // producers were already taken.
+  // relaxed: a statistic; the worker's wait re-checks the size under its mutex.
+  const size_t head = state.dequeue_pos.load(std::memory_order_relaxed);
+  if (pushed > head && pushed - head >= state.options.max_export_batch_size &&
+      !state.wake_pending.load(std::memory_order_relaxed) &&
       !state.wake_pending.exchange(true, std::memory_order_relaxed)) {
     state.WakeWorker();
   }

@@ -41,6 +41,24 @@ inline bool CopyCheckAscii(char* dst, const char* src, size_t n) noexcept {
   constexpr uint32_t kHigh32 = 0x80808080U;
   if (n >= 8) {
     uint64_t seen = 0;
+    if (n <= 32) {  // the usual key or short value: straight-line, no loop set-up
+      uint64_t a = 0;
+      uint64_t b = 0;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      if (n > 16) {
+        uint64_t c = 0;
+        uint64_t d = 0;
+        std::memcpy(&c, src + 8, 8);
+        std::memcpy(&d, src + n - 16, 8);
+        std::memcpy(dst + 8, &c, 8);
+        std::memcpy(dst + n - 16, &d, 8);
+        seen = c | d;
+      }
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+      return ((seen | a | b) & kHigh64) == 0;
+    }
     for (size_t i = 0; i + 8 < n; i += 8) {
       uint64_t word = 0;
       std::memcpy(&word, src + i, 8);
@@ -100,6 +118,16 @@ class WireWriter {
   WireWriter& operator=(const WireWriter&) = delete;
 
   size_t written() const noexcept { return static_cast<size_t>(cur_ - base_); }
+
+  // For writers that keep the cursor in a local variable (stores through a char* may alias the
+  // members, so a member cursor is reloaded after every byte): Room(n) returns the cursor with
+  // at least `n` bytes free up to limit(); Commit(p) hands the moved cursor back.
+  char* Room(size_t n) {
+    Ensure(n);
+    return cur_;
+  }
+  char* limit() const noexcept { return end_; }
+  void Commit(char* p) noexcept { cur_ = p; }
 
   void Ensure(size_t n) {
     if (static_cast<size_t>(end_ - cur_) < n) [[unlikely]]
@@ -188,56 +216,6 @@ class WireWriter {
     text::AssignRepairedUtf8(scratch_, text);
     Bytes(field, scratch_.data(), scratch_.size());
   }
-  // One KeyValue (field `field`) with a string, int64 or bool value whose strings need no UTF-8
-  // repair: lengths computed up front (no Begin/End), one room check, a local cursor. Returns
-  // false, having written nothing, for other values or text that needs repair.
-  bool FastKeyValue(uint32_t field, std::string_view key, const otel::AttributeValue& value) {
-    const auto* text = std::get_if<std::string_view>(&value);
-    const auto* number = std::get_if<int64_t>(&value);
-    const auto* flag = std::get_if<bool>(&value);
-    size_t any_size = 0;  // the AnyValue body
-    if (text != nullptr) {
-      any_size = 1 + VarintSize(text->size()) + text->size();
-    } else if (number != nullptr) {
-      any_size = 1 + VarintSize(static_cast<uint64_t>(*number));
-    } else if (flag != nullptr) {
-      any_size = 2;
-    } else {
-      return false;
-    }
-    const size_t key_size = key.empty() ? 0 : 1 + VarintSize(key.size()) + key.size();
-    const size_t entry_size = key_size + 1 + VarintSize(any_size) + any_size;
-    Ensure(entry_size + 20);
-    char* p = PutVarint(cur_, (uint64_t{field} << 3) | kLengthDelimited);
-    p = PutVarint(p, entry_size);
-    bool ascii = true;
-    if (!key.empty()) {
-      *p++ = 0x0A;  // KeyValue.key (1, length-delimited)
-      p = PutVarint(p, key.size());
-      ascii = CopyCheckAscii(p, key.data(), key.size());
-      p += key.size();
-    }
-    *p++ = 0x12;  // KeyValue.value (2, length-delimited)
-    p = PutVarint(p, any_size);
-    if (text != nullptr) {
-      *p++ = 0x0A;  // AnyValue.string_value (1, length-delimited)
-      p = PutVarint(p, text->size());
-      ascii = CopyCheckAscii(p, text->data(), text->size()) && ascii;
-      p += text->size();
-    } else if (number != nullptr) {
-      *p++ = 0x18;  // AnyValue.int_value (3, varint), two's complement
-      p = PutVarint(p, static_cast<uint64_t>(*number));
-    } else {
-      *p++ = 0x10;  // AnyValue.bool_value (2, varint)
-      *p++ = *flag ? 1 : 0;
-    }
-    if (!ascii && !(text::IsValidUtf8(key) && (text == nullptr || text::IsValidUtf8(*text)))) {
-      return false;  // cur_ not moved: the caller writes it the general way
-    }
-    cur_ = p;
-    return true;
-  }
-
   // Proto3 omits empty strings (the repair of a non-empty string is never empty).
   void StringIfNonEmpty(uint32_t field, std::string_view text) {
     if (!text.empty()) String(field, text);
@@ -334,29 +312,185 @@ void WriteAnyValue(WireWriter& w, const otel::AttributeValue& value) {
       value);
 }
 
+// One KeyValue the general way (Begin/End, UTF-8 repair).
+[[gnu::noinline]] void WriteKeyValueSlow(WireWriter& w, uint32_t field,
+                                         const otel::KeyValueView& kv) {
+  const size_t entry = w.Begin(field, kSmall);
+  w.StringIfNonEmpty(1, kv.key);
+  const size_t value = w.Begin(2, kSmall);
+  WriteAnyValue(w, kv.value);
+  w.End(value);
+  w.End(entry);
+}
+
+inline size_t SmallVarintSize(uint64_t value) noexcept {
+  return value < 0x80 ? 1 : VarintSize(value);
+}
+
+// Room one KeyValue needs besides its key and string value: tags and length varints.
+constexpr size_t kKeyValueRoom = 64;
+
+// The attributes as repeated KeyValue (`field` < 16, so its tag is one byte). Each entry's
+// lengths are computed first and it is written in one pass with a local cursor; keys and
+// string values are copied while being checked for ASCII. An entry with non-ASCII text that is
+// not well-formed UTF-8 is rewound and written the general way (with its repair).
 void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attributes) {
-  for (const otel::KeyValueView kv : attributes) {
-    if (w.FastKeyValue(field, kv.key, kv.value)) continue;
-    const size_t entry = w.Begin(field, kSmall);
-    w.StringIfNonEmpty(1, kv.key);
-    const size_t value = w.Begin(2, kSmall);
-    WriteAnyValue(w, kv.value);
-    w.End(value);
-    w.End(entry);
+  const size_t n = attributes.size();
+  if (n == 0) return;
+  const char tag = static_cast<char>((field << 3) | kLengthDelimited);
+  char* p = w.Room(kKeyValueRoom);
+  char* limit = w.limit();
+  for (size_t i = 0; i < n; ++i) {
+    const otel::KeyValueView kv = attributes.At(i);
+    const std::string_view key = kv.key;
+    std::string_view text;  // a string value, or the digits of a uint64 over int64's range
+    char digits[24];
+    uint64_t number = 0;  // varint or fixed64 payload
+    char any_tag = 0;
+    size_t any_size = 0;
+    switch (kv.value.index()) {
+      case 4:  // string_view
+        text = *std::get_if<std::string_view>(&kv.value);
+        any_tag = 0x0A;  // AnyValue.string_value (1, length-delimited)
+        any_size = 1 + SmallVarintSize(text.size()) + text.size();
+        break;
+      case 1:  // int64, two's complement as protobuf's int64
+        number = static_cast<uint64_t>(*std::get_if<int64_t>(&kv.value));
+        any_tag = 0x18;  // AnyValue.int_value (3, varint)
+        any_size = 1 + SmallVarintSize(number);
+        break;
+      case 0:  // bool
+        number = *std::get_if<bool>(&kv.value) ? 1 : 0;
+        any_tag = 0x10;  // AnyValue.bool_value (2, varint)
+        any_size = 2;
+        break;
+      case 2: {  // uint64: int_value when it fits, else its decimal digits as string_value
+        number = *std::get_if<uint64_t>(&kv.value);
+        if (number <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          any_tag = 0x18;
+          any_size = 1 + SmallVarintSize(number);
+        } else {
+          const auto result = std::to_chars(digits, digits + sizeof(digits), number);
+          text = std::string_view(digits, static_cast<size_t>(result.ptr - digits));
+          any_tag = 0x0A;
+          any_size = 1 + 1 + text.size();
+        }
+        break;
+      }
+      default: {                                               // double
+        const double* value = std::get_if<double>(&kv.value);  // the only index left
+        const double d = value != nullptr ? *value : 0.0;
+        static_assert(sizeof number == sizeof d);
+        std::memcpy(&number, &d, sizeof number);
+        any_tag = 0x21;  // AnyValue.double_value (4, fixed64)
+        any_size = 9;
+        break;
+      }
+    }
+    const size_t key_size = key.empty() ? 0 : 1 + SmallVarintSize(key.size()) + key.size();
+    const size_t entry_size = key_size + 1 + SmallVarintSize(any_size) + any_size;
+    if (static_cast<size_t>(limit - p) < entry_size + 24) {
+      w.Commit(p);
+      p = w.Room(entry_size + 24 + kKeyValueRoom);
+      limit = w.limit();
+    }
+    char* const entry_start = p;
+    *p++ = tag;
+    p = PutVarint(p, entry_size);
+    bool ascii = true;
+    if (!key.empty()) {
+      *p++ = 0x0A;  // KeyValue.key (1, length-delimited)
+      p = PutVarint(p, key.size());
+      ascii = CopyCheckAscii(p, key.data(), key.size());
+      p += key.size();
+    }
+    *p++ = 0x12;  // KeyValue.value (2, length-delimited)
+    p = PutVarint(p, any_size);
+    *p++ = any_tag;
+    if (any_tag == 0x0A) {
+      p = PutVarint(p, text.size());
+      ascii = CopyCheckAscii(p, text.data(), text.size()) && ascii;
+      p += text.size();
+    } else if (any_tag == 0x21) {
+      if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &number, 8);
+        p += 8;
+      } else {
+        for (int b = 0; b < 8; ++b)
+          *p++ = static_cast<char>(static_cast<uint8_t>(number >> (8 * b)));
+      }
+    } else {
+      p = PutVarint(p, number);
+    }
+    if (!ascii && !(text::IsValidUtf8(key) && (any_tag != 0x0A || text::IsValidUtf8(text))))
+        [[unlikely]] {
+      w.Commit(entry_start);
+      WriteKeyValueSlow(w, field, kv);
+      p = w.Room(kKeyValueRoom);
+      limit = w.limit();
+    }
+  }
+  w.Commit(p);
+}
+
+// A `bytes` field of a size known at compile time (ids) at `p`: tag, length, bytes.
+template <size_t N>
+inline char* PutFixedBytes(char* p, char tag, const std::array<uint8_t, N>& data) noexcept {
+  static_assert(N < 0x80);
+  *p++ = tag;
+  *p++ = static_cast<char>(N);
+  std::memcpy(p, data.data(), N);
+  return p + N;
+}
+
+inline char* PutFixed64IfNonZero(char* p, char tag, uint64_t value) noexcept {
+  if (value == 0) return p;
+  *p++ = tag;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &value, 8);
+    return p + 8;
+  } else {
+    for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+    return p;
   }
 }
 
 // Span fields in field-number order (flags = 16 last), as protobuf serializes them.
 void WriteSpan(WireWriter& w, const otel::SpanData& data) {
   const size_t span = w.Begin(2, kMedium);
-  w.FixedBytes(1, data.trace_id.bytes);
-  w.FixedBytes(2, data.span_id.bytes);
-  w.StringIfNonEmpty(3, data.trace_state);
-  if (data.parent_span_id.IsValid()) w.FixedBytes(4, data.parent_span_id.bytes);
-  w.StringIfNonEmpty(5, data.name);
-  w.VarintIfNonZero(6, static_cast<uint64_t>(data.kind));
-  w.Fixed64IfNonZero(7, data.start_time_unix_nano);
-  w.Fixed64IfNonZero(8, data.end_time_unix_nano);
+  // Fields 1-2, then 4-8 (around the rare trace_state), each run with a local cursor after one
+  // room check.
+  const std::string_view name = data.name;
+  // ids (18 + 10 + 10), name (<= 11 + size), kind (<= 11), times (2 x 9)
+  const size_t head_room = 38 + 11 + name.size() + 11 + 2 * 9;
+  char* p = w.Room(head_room);
+  p = PutFixedBytes(p, 0x0A, data.trace_id.bytes);  // trace_id (1)
+  p = PutFixedBytes(p, 0x12, data.span_id.bytes);   // span_id (2)
+  if (!data.trace_state.empty()) [[unlikely]] {
+    w.Commit(p);
+    w.String(3, data.trace_state);
+    p = w.Room(head_room);
+  }
+  if (data.parent_span_id.IsValid()) p = PutFixedBytes(p, 0x22, data.parent_span_id.bytes);
+  if (!name.empty()) {
+    char* const name_start = p;
+    *p++ = 0x2A;  // name (5, length-delimited)
+    p = PutVarint(p, name.size());
+    if (!CopyCheckAscii(p, name.data(), name.size()) && !text::IsValidUtf8(name)) [[unlikely]] {
+      w.Commit(name_start);
+      w.String(5, name);
+      p = w.Room(11 + 2 * 9);
+    } else {
+      p += name.size();
+    }
+  }
+  if (data.kind != otel::SpanKind{}) {
+    *p++ = 0x30;  // kind (6, varint)
+    p = PutVarint(p, static_cast<uint64_t>(data.kind));
+  }
+  p = PutFixed64IfNonZero(p, 0x39, data.start_time_unix_nano);  // 7
+  p = PutFixed64IfNonZero(p, 0x41, data.end_time_unix_nano);    // 8
+  w.Commit(p);
   WriteAttributes(w, 9, data.attributes);
   w.VarintIfNonZero(10, data.attributes.dropped_count());
   for (const otel::Event& event : data.events) {
@@ -387,7 +521,14 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
     w.VarintIfNonZero(3, static_cast<uint64_t>(data.status_code));
     w.End(status);
   }
-  w.Fixed32IfNonZero(16, SpanFlags(data.trace_flags, data.parent_is_remote));
+  const uint32_t flags = SpanFlags(data.trace_flags, data.parent_is_remote);
+  if (flags != 0) {
+    p = w.Room(6);
+    *p++ = static_cast<char>(0x85);  // flags (16, fixed32): tag 133 as a varint
+    *p++ = 0x01;
+    for (int i = 0; i < 4; ++i) *p++ = static_cast<char>(static_cast<uint8_t>(flags >> (8 * i)));
+    w.Commit(p);
+  }
   w.End(span);
 }
 
