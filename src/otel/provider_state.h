@@ -25,7 +25,23 @@ struct ProviderState {
 
   /// Hands a finished span to every OnEnd processor (copies for all but the last).
   void DispatchEnd(std::unique_ptr<SpanData> data) noexcept;
+
+  /// The state's lifetime: one reference per recording Span, plus one held by all the
+  /// shared_ptr owners together (TracerProvider, Tracers; see MakeProviderState). A span takes
+  /// and drops its reference with one atomic add each, without shared_ptr's control-block
+  /// work (the span start and end hot path).
+  void AddRef() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() noexcept {
+    // acq_rel: the last release sees every other owner's writes before deleting.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  std::atomic<uint64_t> refs_{1};
 };
+
+/// A new ProviderState whose shared_ptr owners hold one reference together.
+std::shared_ptr<ProviderState> MakeProviderState();
 
 /// The resource (or scope) spans point at: an equal one already kept for the process, else
 /// `resource` kept from now on. The returned pointer has no control block, so copies into

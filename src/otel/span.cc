@@ -12,13 +12,15 @@ namespace vllora::otel {
 Span::Span(const SpanContext& context) noexcept : context_(context) {}
 
 Span::Span(SpanContext&& context, std::unique_ptr<SpanData> data,
-           std::shared_ptr<internal::ProviderState> state) noexcept
-    : context_(std::move(context)),
-      recording_(true),
-      data_(std::move(data)),
-      state_(std::move(state)) {}
+           internal::ProviderState* state) noexcept
+    : context_(std::move(context)), recording_(true), data_(std::move(data)), state_(state) {
+  state_->AddRef();
+}
 
-Span::~Span() { End(); }
+Span::~Span() {
+  End();
+  if (state_ != nullptr) state_->Release();
+}
 
 namespace {
 using SpanPool = internal::FixedSizePool<(sizeof(Span) + 15) / 16 * 16>;

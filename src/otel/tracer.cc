@@ -93,7 +93,7 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
       data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
     }
 
-    std::unique_ptr<Span> span(new Span(std::move(span_context), std::move(data), state_));
+    std::unique_ptr<Span> span(new Span(std::move(span_context), std::move(data), state_.get()));
     for (SpanProcessor* processor : state.on_start) processor->OnStart(*span, context);
     return span;
   } catch (...) {

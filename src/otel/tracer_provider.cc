@@ -82,6 +82,12 @@ std::shared_ptr<const InstrumentationScope> PinScope(InstrumentationScope scope)
   return NotOwning(pinned.scopes.back().get());
 }
 
+std::shared_ptr<ProviderState> MakeProviderState() {
+  // The deleter drops the owners' reference; live spans may keep the state a while longer.
+  return std::shared_ptr<ProviderState>(new ProviderState(),
+                                        [](ProviderState* state) { state->Release(); });
+}
+
 void ProviderState::DispatchEnd(std::unique_ptr<SpanData> data) noexcept {
   const size_t n = on_end.size();
   if (n == 0) return;
@@ -160,7 +166,7 @@ TracerProvider::Builder& TracerProvider::Builder::WithSpanLimits(SpanLimits limi
 }
 
 std::shared_ptr<TracerProvider> TracerProvider::Builder::Build() {
-  auto state = std::make_shared<internal::ProviderState>();
+  std::shared_ptr<internal::ProviderState> state = internal::MakeProviderState();
   state->processors = std::move(processors_);
   for (const auto& processor : state->processors) {
     if (processor->NeedsOnStart()) state->on_start.push_back(processor.get());

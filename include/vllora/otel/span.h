@@ -74,14 +74,15 @@ class Span {
 
  private:
   friend class Tracer;
+  /// Takes a reference on `state` (ProviderState::AddRef) until destroyed.
   Span(SpanContext&& context, std::unique_ptr<SpanData> data,
-       std::shared_ptr<internal::ProviderState> state) noexcept;
+       internal::ProviderState* state) noexcept;
 
   SpanContext context_;
   std::atomic<bool> recording_{false};
   internal::SpinLock lock_;
-  std::unique_ptr<SpanData> data_;  // null when non-recording or ended; guarded by lock_
-  std::shared_ptr<internal::ProviderState> state_;
+  std::unique_ptr<SpanData> data_;            // null when non-recording or ended; guarded by lock_
+  internal::ProviderState* state_ = nullptr;  // one reference held; null when non-recording
 };
 
 }  // namespace vllora::otel
