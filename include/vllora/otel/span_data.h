@@ -94,30 +94,34 @@ struct SpanData {
   /// first zero the whole object (the inline attribute block alone is 384 bytes).
   SpanData() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would zero it
 
-  TraceId trace_id;
-  SpanId span_id;
-  /// Invalid (all zero) = root span.
-  SpanId parent_span_id;
-  std::string trace_state;
-  uint8_t trace_flags = 0;
-  bool parent_is_remote = false;
+  // Layout: the members with destructors come first and together, followed by the attribute
+  // list's header. A span is usually freed on the export thread, and its destructor then reads
+  // these four cache lines only; the rest (ids, times, the inline attribute bytes) stays in
+  // the cache of the application thread that wrote it and reuses the block.
   std::string name;
-  SpanKind kind = SpanKind::kInternal;
-  uint64_t start_time_unix_nano = 0;
-  uint64_t end_time_unix_nano = 0;
-  /// The first kInlineAttributeBytes are stored inside the SpanData (8 entries, 192 bytes of
-  /// keys and string values): a span's usual attributes cost no allocation.
-  InlineAttributes<kSpanInlineAttributeBytes> attributes;
+  std::string trace_state;
+  std::string status_message;
   std::vector<Event> events;
   std::vector<Link> links;
-  StatusCode status_code = StatusCode::kUnset;
-  std::string status_message;
-  uint32_t dropped_events_count = 0;
-  uint32_t dropped_links_count = 0;
   /// Shared, never null for spans from a Tracer.
   std::shared_ptr<const Resource> resource;
   /// Shared, never null for spans from a Tracer.
   std::shared_ptr<const InstrumentationScope> scope;
+  /// The first kInlineAttributeBytes are stored inside the SpanData (8 entries, 192 bytes of
+  /// keys and string values): a span's usual attributes cost no allocation.
+  InlineAttributes<kSpanInlineAttributeBytes> attributes;
+  TraceId trace_id;
+  SpanId span_id;
+  /// Invalid (all zero) = root span.
+  SpanId parent_span_id;
+  uint64_t start_time_unix_nano = 0;
+  uint64_t end_time_unix_nano = 0;
+  uint32_t dropped_events_count = 0;
+  uint32_t dropped_links_count = 0;
+  uint8_t trace_flags = 0;
+  bool parent_is_remote = false;
+  SpanKind kind = SpanKind::kInternal;
+  StatusCode status_code = StatusCode::kUnset;
 
   /// True when the sampled trace flag is set (only sampled spans are exported).
   bool IsSampled() const noexcept { return (trace_flags & 1U) != 0; }
