@@ -1,6 +1,5 @@
 #include "vllora/collector/collector_server.h"
 
-#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <httplib.h>
@@ -21,6 +20,7 @@
 #include "collector/otlp_json.h"
 #include "collector/otlp_mapping.h"
 #include "collector/otlp_protobuf.h"
+#include "collector/otlp_wire_rows.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "vllora/collector/sqlite_span_store.h"
 
@@ -47,23 +47,22 @@ struct Answer {
   std::string message;  // partial-success message (kOk) or the error (otherwise)
 };
 
-// Maps `request`, writes its rows and calls `done` after the commit (on the store's thread, or
-// at once when there is nothing to write).
-void Ingest(SpanStore& store, Counters& counters, const ExportRequest& request,
-            std::string_view header_tenant, std::function<void(const Answer&)> done) {
-  internal::MappedRequest mapped = internal::MapExportRequest(request, header_tenant);
-  counters.rejected.fetch_add(static_cast<uint64_t>(mapped.rejected_spans),
+// Writes the rows of a decoded request and calls `done` after the commit (on the store's thread,
+// or at once when there is nothing to write).
+void Ingest(SpanStore& store, Counters& counters, internal::DecodedRequest decoded,
+            std::function<void(const Answer&)> done) {
+  counters.rejected.fetch_add(static_cast<uint64_t>(decoded.rejected_spans),
                               std::memory_order_relaxed);
   Answer answer;
-  answer.rejected_spans = mapped.rejected_spans;
-  answer.message = std::move(mapped.error_message);
-  if (mapped.rows.empty()) {
+  answer.rejected_spans = decoded.rejected_spans;
+  answer.message = std::move(decoded.error_message);
+  if (decoded.batch.empty()) {
     done(answer);
     return;
   }
-  const size_t rows = mapped.rows.size();
-  store.WriteAsync(std::move(mapped.rows), [&counters, answer = std::move(answer), rows,
-                                            done = std::move(done)](const WriteResult& result) {
+  const size_t rows = decoded.batch.size();
+  store.WriteAsync(std::move(decoded.batch), [&counters, answer = std::move(answer), rows,
+                                              done = std::move(done)](const WriteResult& result) {
     Answer final_answer = answer;
     if (result.ok) {
       counters.stored.fetch_add(rows, std::memory_order_relaxed);
@@ -74,6 +73,25 @@ void Ingest(SpanStore& store, Counters& counters, const ExportRequest& request,
     }
     done(final_answer);
   });
+}
+
+// The rows of an OTLP/JSON request (decoded into messages, then mapped).
+bool DecodeJsonRows(const std::string& body, std::string_view header_tenant,
+                    internal::DecodedRequest* out, std::string* error) {
+  ExportRequest parsed;
+  if (!internal::DecodeOtlpJson(body, &parsed, error)) return false;
+  internal::MappedRequest mapped = internal::MapExportRequest(parsed, header_tenant);
+  out->batch.rows.reserve(mapped.rows.size());
+  for (const SpanRow& row : mapped.rows) {
+    if (!out->batch.Add(row)) {
+      out->batch.clear();
+      *error = "request too large";
+      return false;
+    }
+  }
+  out->rejected_spans = mapped.rejected_spans;
+  out->error_message = std::move(mapped.error_message);
+  return true;
 }
 
 std::string EncodeResponse(const Answer& answer) {
@@ -163,29 +181,20 @@ class GrpcTraceService final
       }
       bytes = joined;
     }
-    // The decoded request lives in an arena: no allocation per string and message, all freed at
-    // once when the rows are mapped.
-    // Its first block is this thread's, reused request after request (no page faults for fresh
-    // memory); a larger request continues in blocks of the heap.
-    constexpr size_t kArenaBlockBytes = 1 << 20;
-    thread_local const std::unique_ptr<char[]> initial_block(new char[kArenaBlockBytes]);
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.initial_block = initial_block.get();
-    arena_options.initial_block_size = kArenaBlockBytes;
-    arena_options.max_block_size = 1 << 20;
-    google::protobuf::Arena arena(arena_options);
-    ExportRequest& parsed = *google::protobuf::Arena::CreateMessage<ExportRequest>(&arena);
-    std::string error;
-    if (!internal::ParseOtlpProtobuf(bytes, &parsed, &error)) {
-      counters_.malformed.fetch_add(1, std::memory_order_relaxed);
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
-      return reactor;
-    }
     std::string tenant;
     if (const auto it = metadata.find("x-project-id"); it != metadata.end()) {
       tenant.assign(it->second.data(), it->second.size());
     }
-    Ingest(store_, counters_, parsed, tenant, [reactor, response](const Answer& answer) {
+    // Decoded straight from the wire bytes into the rows the store binds.
+    internal::DecodedRequest decoded;
+    decoded.batch = store_.NewBatch();
+    std::string error;
+    if (!internal::DecodeOtlpProtobufRows(bytes, tenant, &decoded, &error)) {
+      counters_.malformed.fetch_add(1, std::memory_order_relaxed);
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
+      return reactor;
+    }
+    Ingest(store_, counters_, std::move(decoded), [reactor, response](const Answer& answer) {
       switch (answer.code) {
         case Answer::Code::kOk: {
           const std::string encoded = EncodeResponse(answer);
@@ -306,11 +315,14 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
                  answer_type);
     return;
   }
-  ExportRequest parsed;
+  const std::string header_tenant = req.get_header_value("x-project-id");
+  internal::DecodedRequest decoded;
+  decoded.batch = store.NewBatch();
   std::string error;
-  const bool parsed_ok = type == BodyType::kProtobuf
-                             ? internal::ParseOtlpProtobuf(body, &parsed, &error)
-                             : internal::DecodeOtlpJson(body, &parsed, &error);
+  const bool parsed_ok =
+      type == BodyType::kProtobuf
+          ? internal::DecodeOtlpProtobufRows(body, header_tenant, &decoded, &error)
+          : DecodeJsonRows(body, header_tenant, &decoded, &error);
   if (!parsed_ok) {
     counters.malformed.fetch_add(1, std::memory_order_relaxed);
     SetErrorBody(res, 400, 3, error, answer_type);
@@ -318,7 +330,7 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
   }
   std::promise<Answer> promise;
   std::future<Answer> future = promise.get_future();
-  Ingest(store, counters, parsed, req.get_header_value("x-project-id"),
+  Ingest(store, counters, std::move(decoded),
          [&promise](const Answer& answer) { promise.set_value(answer); });
   const Answer answer = future.get();
   switch (answer.code) {

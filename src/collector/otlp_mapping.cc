@@ -13,8 +13,6 @@ using opentelemetry::proto::common::v1::AnyValue;
 using opentelemetry::proto::common::v1::KeyValue;
 using KeyValues = google::protobuf::RepeatedPtrField<KeyValue>;
 
-// Reasons listed in error_message; the count itself is always exact.
-constexpr int64_t kMaxListedReasons = 10;
 // Nesting of array/kvlist values written to JSON; deeper values become null (protobuf already
 // limits a parsed message to 100 levels; this keeps the JSON writer's recursion small).
 constexpr int kMaxValueDepth = 32;
@@ -152,10 +150,7 @@ std::optional<std::string> Pick(const AnyValue* span_value, const AnyValue* reso
 
 std::optional<std::string> ParseTags(const AnyValue* value) {
   if (value == nullptr || value->value_case() != AnyValue::kStringValue) return std::nullopt;
-  const std::string repaired = RepairUtf8(value->string_value());
-  nlohmann::json parsed = nlohmann::json::parse(repaired, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return std::nullopt;
-  return parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return TagsColumn(RepairUtf8(value->string_value()));
 }
 
 bool AllZero(std::string_view bytes) noexcept {
@@ -165,35 +160,9 @@ bool AllZero(std::string_view bytes) noexcept {
   return true;
 }
 
-// Why a span cannot be stored ("" = it can).
 std::string Validate(const opentelemetry::proto::trace::v1::Span& span) {
-  std::string reasons;
-  const auto add = [&](std::string reason) {
-    if (!reasons.empty()) reasons += ", ";
-    reasons += reason;
-  };
-  if (span.trace_id().size() != 16) {
-    add("trace_id must be 16 bytes (got " + std::to_string(span.trace_id().size()) + ")");
-  } else if (AllZero(span.trace_id())) {
-    add("trace_id must not be all zero");
-  }
-  if (span.span_id().size() != 8) {
-    add("span_id must be 8 bytes (got " + std::to_string(span.span_id().size()) + ")");
-  } else if (AllZero(span.span_id())) {
-    add("span_id must not be all zero");
-  }
-  if (!span.parent_span_id().empty()) {
-    if (span.parent_span_id().size() != 8) {
-      add("parent_span_id must be empty or 8 bytes (got " +
-          std::to_string(span.parent_span_id().size()) + ")");
-    } else if (AllZero(span.parent_span_id())) {
-      add("parent_span_id must not be all zero (use empty for a root span)");
-    }
-  }
-  if (span.end_time_unix_nano() < span.start_time_unix_nano()) {
-    add("end_time_unix_nano is before start_time_unix_nano");
-  }
-  return reasons;
+  return SpanProblems(span.trace_id(), span.span_id(), span.parent_span_id(),
+                      span.start_time_unix_nano(), span.end_time_unix_nano());
 }
 
 int64_t NanosToMicros(uint64_t nanos) noexcept {
@@ -202,6 +171,62 @@ int64_t NanosToMicros(uint64_t nanos) noexcept {
 }
 
 }  // namespace
+
+std::optional<std::string> TagsColumn(const std::string& repaired) {
+  nlohmann::json parsed = nlohmann::json::parse(repaired, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return std::nullopt;
+  return parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string SpanProblems(std::string_view trace_id, std::string_view span_id,
+                         std::string_view parent_span_id, uint64_t start_time_unix_nano,
+                         uint64_t end_time_unix_nano) {
+  std::string reasons;
+  const auto add = [&](std::string reason) {
+    if (!reasons.empty()) reasons += ", ";
+    reasons += reason;
+  };
+  if (trace_id.size() != 16) {
+    add("trace_id must be 16 bytes (got " + std::to_string(trace_id.size()) + ")");
+  } else if (AllZero(trace_id)) {
+    add("trace_id must not be all zero");
+  }
+  if (span_id.size() != 8) {
+    add("span_id must be 8 bytes (got " + std::to_string(span_id.size()) + ")");
+  } else if (AllZero(span_id)) {
+    add("span_id must not be all zero");
+  }
+  if (!parent_span_id.empty()) {
+    if (parent_span_id.size() != 8) {
+      add("parent_span_id must be empty or 8 bytes (got " + std::to_string(parent_span_id.size()) +
+          ")");
+    } else if (AllZero(parent_span_id)) {
+      add("parent_span_id must not be all zero (use empty for a root span)");
+    }
+  }
+  if (end_time_unix_nano < start_time_unix_nano) {
+    add("end_time_unix_nano is before start_time_unix_nano");
+  }
+  return reasons;
+}
+
+void Rejections::Add(int64_t span_index, const std::string& reason) {
+  ++count_;
+  if (count_ <= kMaxListedReasons) {
+    reasons_ += "; span " + std::to_string(span_index) + ": " + reason;
+  }
+}
+
+std::string Rejections::Message() const {
+  if (count_ == 0) return std::string();
+  std::string message = std::to_string(count_) +
+                        (count_ == 1 ? " span rejected: " : " spans rejected: ") +
+                        reasons_.substr(2);
+  if (count_ > kMaxListedReasons) {
+    message += "; ... and " + std::to_string(count_ - kMaxListedReasons) + " more";
+  }
+  return message;
+}
 
 std::string TraceIdToUuid(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -239,7 +264,7 @@ size_t CountSpans(const ExportRequest& request) noexcept {
 MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant) {
   MappedRequest mapped;
   mapped.rows.reserve(CountSpans(request));
-  std::string reasons;
+  Rejections rejections;
   int64_t index = -1;
   for (const auto& resource_spans : request.resource_spans()) {
     const KeyValues& resource_attributes = resource_spans.resource().attributes();
@@ -254,10 +279,7 @@ MappedRequest MapExportRequest(const ExportRequest& request, std::string_view he
         ++index;
         std::string reason = Validate(span);
         if (!reason.empty()) {
-          ++mapped.rejected_spans;
-          if (mapped.rejected_spans <= kMaxListedReasons) {
-            reasons += "; span " + std::to_string(index) + ": " + reason;
-          }
+          rejections.Add(index, reason);
           continue;
         }
         SpanRow& row = mapped.rows.emplace_back();
@@ -311,15 +333,8 @@ MappedRequest MapExportRequest(const ExportRequest& request, std::string_view he
       }
     }
   }
-  if (mapped.rejected_spans > 0) {
-    mapped.error_message = std::to_string(mapped.rejected_spans) +
-                           (mapped.rejected_spans == 1 ? " span rejected: " : " spans rejected: ") +
-                           reasons.substr(2);
-    if (mapped.rejected_spans > kMaxListedReasons) {
-      mapped.error_message +=
-          "; ... and " + std::to_string(mapped.rejected_spans - kMaxListedReasons) + " more";
-    }
-  }
+  mapped.rejected_spans = rejections.count();
+  mapped.error_message = rejections.Message();
   return mapped;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,31 @@ inline constexpr std::string_view kDefaultTenant = "default";
 /// scope groups, from 0, in the rejection message.
 /// Thread-safety: reentrant. Errors: std::bad_alloc only.
 MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant);
+
+/// Why a span with these ids and times cannot be stored ("" = it can): the validation both
+/// decoders apply (docs/design/0004-collector.md, "Validation per span").
+std::string SpanProblems(std::string_view trace_id, std::string_view span_id,
+                         std::string_view parent_span_id, uint64_t start_time_unix_nano,
+                         uint64_t end_time_unix_nano);
+
+/// The rejected spans of a request: an exact count and the first reasons.
+class Rejections {
+ public:
+  /// Reasons listed in the message; the count itself is always exact.
+  static constexpr int64_t kMaxListedReasons = 10;
+  void Add(int64_t span_index, const std::string& reason);
+  int64_t count() const noexcept { return count_; }
+  /// "N spans rejected: span I: reason; ..." (partial_success.error_message); "" when none.
+  std::string Message() const;
+
+ private:
+  int64_t count_ = 0;
+  std::string reasons_;
+};
+
+/// The `tags` column of a `tags` attribute string (already UTF-8-repaired): the compact JSON of
+/// the object it holds; nullopt when it is not a JSON object.
+std::optional<std::string> TagsColumn(const std::string& repaired);
 
 /// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" of 16 id bytes (lower case).
 std::string TraceIdToUuid(std::string_view bytes);

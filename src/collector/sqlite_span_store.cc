@@ -16,13 +16,6 @@
 
 namespace vllora::collector {
 
-WriteResult SpanStore::Write(std::vector<SpanRow> rows) {
-  std::promise<WriteResult> promise;
-  std::future<WriteResult> future = promise.get_future();
-  WriteAsync(std::move(rows), [&promise](const WriteResult& result) { promise.set_value(result); });
-  return future.get();
-}
-
 namespace {
 
 // Migration N takes the database from user_version N-1 to N and sets user_version = N itself
@@ -188,103 +181,36 @@ class InsertStatement {
 
 }  // namespace
 
-// The rows of a request as the writer binds them: all text in one buffer, each text column an
-// (offset, length) in it (length -1 = NULL). Packed on the caller's thread, so the per-row strings
-// are freed there (where they were allocated) and the writer frees two blocks per request instead
-// of several strings per row.
-struct PackedRows {
-  static constexpr size_t kTextColumns = 15;
-  // The statement parameter (1-based, within a row) of each text column, in ForEachText order.
-  static constexpr std::array<int, kTextColumns> kTextParameter = {1,  2,  3,  4,  5,  8,  9, 10,
-                                                                   11, 12, 13, 16, 17, 18, 19};
-  struct Row {
-    std::array<uint32_t, kTextColumns> offset;
-    std::array<int32_t, kTextColumns> length;
-    int64_t start_time_us;
-    int64_t finish_time_us;
-    int64_t kind;
-    int64_t status_code;
-  };
-  std::string text;
-  std::vector<Row> rows;
+namespace {
 
-  // Text columns in parameter order: trace_id, span_id, parent_span_id, thread_id,
-  // operation_name, attribute, run_id, project_id, tenant, label, tags, status_message, events,
-  // resource, scope_name (nullptr = NULL).
-  template <typename F>
-  static void ForEachText(const SpanRow& row, F&& f) {
-    const auto optional = [](const std::optional<std::string>& value) {
-      return value ? &*value : nullptr;
-    };
-    f(&row.trace_id);
-    f(&row.span_id);
-    f(optional(row.parent_span_id));
-    f(optional(row.thread_id));
-    f(&row.operation_name);
-    f(&row.attribute);
-    f(optional(row.run_id));
-    f(optional(row.project_id));
-    f(&row.tenant);
-    f(optional(row.label));
-    f(optional(row.tags));
-    f(optional(row.status_message));
-    f(&row.events);
-    f(&row.resource);
-    f(optional(row.scope_name));
-  }
+// The statement parameter (1-based, within a row) of each text column, in SpanBatch order.
+constexpr std::array<int, SpanBatch::kTextColumns> kTextParameter = {1,  2,  3,  4,  5,  8,  9, 10,
+                                                                     11, 12, 13, 16, 17, 18, 19};
 
-  // Returns false when the text does not fit 32-bit offsets (the receivers' request limits keep
-  // requests far below that).
-  bool Pack(const std::vector<SpanRow>& in) {
-    size_t total = 0;
-    for (const SpanRow& row : in) {
-      ForEachText(row, [&](const std::string* value) {
-        if (value != nullptr) total += value->size();
-      });
+// Binds row `r` of `batch` to the parameters after `base`.
+void BindRow(InsertStatement& insert, int base, const SpanBatch& batch, size_t r, int64_t now) {
+  const SpanBatch::Row& row = batch.rows[r];
+  for (size_t c = 0; c < SpanBatch::kTextColumns; ++c) {
+    const int index = base + kTextParameter[c];
+    if (row.length[c] < 0) {
+      insert.BindNull(index);
+    } else {
+      // The text outlives the statement step that reads it.
+      insert.BindText(index, batch.text.data() + row.offset[c], row.length[c]);
     }
-    if (total > static_cast<size_t>(INT32_MAX)) return false;
-    text.reserve(total);
-    rows.resize(in.size());
-    for (size_t r = 0; r < in.size(); ++r) {
-      const SpanRow& row = in[r];
-      Row& out = rows[r];
-      size_t column = 0;
-      ForEachText(row, [&](const std::string* value) {
-        out.offset[column] = static_cast<uint32_t>(text.size());
-        out.length[column] = value != nullptr ? static_cast<int32_t>(value->size()) : -1;
-        if (value != nullptr) text += *value;
-        ++column;
-      });
-      out.start_time_us = row.start_time_us;
-      out.finish_time_us = row.finish_time_us;
-      out.kind = row.kind;
-      out.status_code = row.status_code;
-    }
-    return true;
   }
+  insert.BindInt(base + 6, row.start_time_us);
+  insert.BindInt(base + 7, row.finish_time_us);
+  insert.BindInt(base + 14, row.kind);
+  insert.BindInt(base + 15, row.status_code);
+  insert.BindInt(base + 20, now);
+}
 
-  void Bind(InsertStatement& insert, int base, size_t r, int64_t now) const {
-    const Row& row = rows[r];
-    for (size_t c = 0; c < kTextColumns; ++c) {
-      const int index = base + kTextParameter[c];
-      if (row.length[c] < 0) {
-        insert.BindNull(index);
-      } else {
-        // The text outlives the statement step that reads it.
-        insert.BindText(index, text.data() + row.offset[c], row.length[c]);
-      }
-    }
-    insert.BindInt(base + 6, row.start_time_us);
-    insert.BindInt(base + 7, row.finish_time_us);
-    insert.BindInt(base + 14, row.kind);
-    insert.BindInt(base + 15, row.status_code);
-    insert.BindInt(base + 20, now);
-  }
-};
+}  // namespace
 
 struct SqliteSpanStore::Impl {
   struct Request {
-    PackedRows rows;
+    SpanBatch rows;
     Callback done;
   };
 
@@ -298,11 +224,11 @@ struct SqliteSpanStore::Impl {
   std::deque<Request> pending;  // guarded by mu
   // Buffers of committed requests, reused by the next WriteAsync calls (no fresh memory, and its
   // page faults, per request). Bounded in number and size.
-  std::vector<PackedRows> spare;  // guarded by mu
-  size_t pending_rows = 0;        // guarded by mu
-  bool closing = false;           // guarded by mu
-  bool closed = false;            // guarded by mu
-  SqliteSpanStoreStats stats;     // guarded by mu
+  std::vector<SpanBatch> spare;  // guarded by mu
+  size_t pending_rows = 0;       // guarded by mu
+  bool closing = false;          // guarded by mu
+  bool closed = false;           // guarded by mu
+  SqliteSpanStoreStats stats;    // guarded by mu
   std::thread writer;
 
   // Checkpoints run on their own thread and connection, so the writer only appends to the WAL.
@@ -411,7 +337,7 @@ struct SqliteSpanStore::Impl {
     const int64_t now = NowUs();
     inserted.assign(batch.size(), 0);
     for (size_t r = 0; r < batch.size(); ++r) {
-      const PackedRows& rows = batch[r].rows;
+      const SpanBatch& rows = batch[r].rows;
       // A statement never spans two requests, so its changes count belongs to one request.
       for (size_t first = 0; first < rows.rows.size(); first += kRowsPerStatement) {
         const size_t count = std::min(kRowsPerStatement, rows.rows.size() - first);
@@ -423,7 +349,7 @@ struct SqliteSpanStore::Impl {
           return false;
         }
         for (size_t k = 0; k < count; ++k) {
-          rows.Bind(*insert, static_cast<int>(k) * kColumnsPerRow, first + k, now);
+          BindRow(*insert, static_cast<int>(k) * kColumnsPerRow, rows, first + k, now);
         }
         const int step = sqlite3_step(insert->get());
         sqlite3_reset(insert->get());
@@ -475,8 +401,7 @@ struct SqliteSpanStore::Impl {
         }
         for (Request& request : batch) {
           if (spare.size() < kMaxSpareBuffers && request.rows.text.capacity() <= kMaxSpareText) {
-            request.rows.text.clear();
-            request.rows.rows.clear();
+            request.rows.clear();
             spare.push_back(std::move(request.rows));
           }
         }
@@ -565,11 +490,17 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
 
 SqliteSpanStore::~SqliteSpanStore() { Close(); }
 
-void SqliteSpanStore::WriteAsync(std::vector<SpanRow> rows, Callback done) {
+SpanBatch SqliteSpanStore::NewBatch() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->spare.empty()) return SpanBatch();
+  SpanBatch batch = std::move(impl_->spare.back());
+  impl_->spare.pop_back();
+  return batch;
+}
+
+void SqliteSpanStore::WriteAsync(SpanBatch rows, Callback done) {
   WriteResult refused;
   const size_t count = rows.size();
-  bool admitted = false;
-  Impl::Request request;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->closing) {
@@ -580,33 +511,18 @@ void SqliteSpanStore::WriteAsync(std::vector<SpanRow> rows, Callback done) {
       refused.overloaded = true;
       ++impl_->stats.requests_refused;
     } else {
-      // Counted now, so that concurrent writers are refused while this one packs its rows.
       impl_->pending_rows += count;
-      admitted = true;
-      if (!impl_->spare.empty()) {
-        request.rows = std::move(impl_->spare.back());
-        impl_->spare.pop_back();
-      }
-    }
-  }
-  if (!admitted) {
-    if (done) done(refused);
-    return;
-  }
-  const bool packed = request.rows.Pack(rows);
-  rows = std::vector<SpanRow>();  // freed here, on the thread that built them
-  request.done = std::move(done);
-  {
-    std::lock_guard lock(impl_->mu);
-    if (packed && !impl_->closing) {
-      impl_->pending.push_back(std::move(request));
+      impl_->pending.push_back(Impl::Request{std::move(rows), std::move(done)});
       impl_->cv.notify_one();
       return;
     }
-    impl_->pending_rows -= count;
-    refused.error = packed ? "store is closed" : "write request too large";
+    // A refused batch's memory is kept for the next one.
+    if (impl_->spare.size() < kMaxSpareBuffers && rows.text.capacity() <= kMaxSpareText) {
+      rows.clear();
+      impl_->spare.push_back(std::move(rows));
+    }
   }
-  if (request.done) request.done(refused);
+  if (done) done(refused);
 }
 
 void SqliteSpanStore::Close() {

@@ -5,11 +5,13 @@
 // database contract in docs/design/0004-collector.md.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vllora::collector {
@@ -38,6 +40,63 @@ struct SpanRow {
   std::optional<std::string> scope_name;
 };
 
+/// Rows packed for the writer: every text column is a slice of one text buffer (several rows may
+/// share a slice, e.g. a resource's JSON), the integer columns are inline. The OTLP protobuf
+/// receiver decodes straight into this form; SpanRow vectors are packed into it by Add().
+struct SpanBatch {
+  /// The text columns, in the order of the `traces` table.
+  enum TextColumn : size_t {
+    kTraceId,
+    kSpanId,
+    kParentSpanId,
+    kThreadId,
+    kOperationName,
+    kAttribute,
+    kRunId,
+    kProjectId,
+    kTenant,
+    kLabel,
+    kTags,
+    kStatusMessage,
+    kEvents,
+    kResource,
+    kScopeName,
+    kTextColumns
+  };
+  struct Row {
+    std::array<uint32_t, kTextColumns> offset{};  ///< Into `text`.
+    std::array<int32_t, kTextColumns> length{};   ///< -1 = NULL.
+    int64_t start_time_us = 0;
+    int64_t finish_time_us = 0;
+    int64_t kind = 0;
+    int64_t status_code = 0;
+  };
+  /// The largest `text` (offsets and lengths are 32-bit).
+  static constexpr size_t kMaxText = INT32_MAX;
+
+  std::string text;
+  std::vector<Row> rows;
+
+  size_t size() const noexcept { return rows.size(); }
+  bool empty() const noexcept { return rows.empty(); }
+  /// Empties the batch, keeping its memory.
+  void clear() noexcept {
+    text.clear();
+    rows.clear();
+  }
+  /// Appends `row`; false (and nothing appended) when the text would exceed kMaxText.
+  bool Add(const SpanRow& row);
+  /// The row `index` as a SpanRow (tests, stores that want strings).
+  SpanRow Get(size_t index) const;
+  /// Text of column `column` of row `index`; nullopt for NULL.
+  std::optional<std::string_view> Text(size_t index, TextColumn column) const noexcept {
+    const Row& row = rows[index];
+    if (row.length[column] < 0) return std::nullopt;
+    return std::string_view(text.data() + row.offset[column],
+                            static_cast<size_t>(row.length[column]));
+  }
+};
+
 /// Outcome of one write.
 struct WriteResult {
   /// True when every row is committed (a row whose primary key already existed counts as
@@ -63,7 +122,14 @@ class SpanStore {
   /// of the store (keep it short). After Close(), or when the store is over its pending limit,
   /// `done` runs at once, on the caller's thread, with ok = false.
   /// Blocking: never waits for I/O.
-  virtual void WriteAsync(std::vector<SpanRow> rows, Callback done) = 0;
+  virtual void WriteAsync(SpanBatch rows, Callback done) = 0;
+
+  /// Packs `rows` into a batch (NewBatch()) and writes it as WriteAsync(SpanBatch) does.
+  void WriteAsync(const std::vector<SpanRow>& rows, Callback done);
+
+  /// An empty batch to fill and pass to WriteAsync; a store may hand out the memory of batches it
+  /// has committed. Thread-safety: any thread.
+  virtual SpanBatch NewBatch() { return SpanBatch(); }
 
   /// Writes `rows` and waits for the commit. Blocking: until the commit.
   WriteResult Write(std::vector<SpanRow> rows);

@@ -56,7 +56,9 @@ class SqliteSpanStore final : public SpanStore {
   SqliteSpanStore(const SqliteSpanStore&) = delete;
   SqliteSpanStore& operator=(const SqliteSpanStore&) = delete;
 
-  void WriteAsync(std::vector<SpanRow> rows, Callback done) override;
+  using SpanStore::WriteAsync;
+  void WriteAsync(SpanBatch rows, Callback done) override;
+  SpanBatch NewBatch() override;
   void Close() override;
 
   SqliteSpanStoreStats Stats() const noexcept;
