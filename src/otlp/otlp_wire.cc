@@ -343,6 +343,31 @@ void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attr
   for (size_t i = 0; i < n; ++i) {
     const otel::KeyValueView kv = attributes.At(i);
     const std::string_view key = kv.key;
+    if (const auto* value = std::get_if<std::string_view>(&kv.value)) {
+      // The usual entry: an ASCII key and string value whose whole KeyValue is under 128
+      // bytes, so every length is one byte and known up front.
+      const size_t key_length = key.size();
+      const size_t value_length = value->size();
+      const size_t entry_size = 2 + key_length + 2 + 2 + value_length;
+      if (key_length != 0 && entry_size < 0x80 &&
+          static_cast<size_t>(limit - p) >= entry_size + 2) {
+        p[0] = tag;
+        p[1] = static_cast<char>(entry_size);
+        p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
+        p[3] = static_cast<char>(key_length);
+        const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
+        char* q = p + 4 + key_length;
+        q[0] = 0x12;  // KeyValue.value (2, length-delimited)
+        q[1] = static_cast<char>(2 + value_length);
+        q[2] = 0x0A;  // AnyValue.string_value (1, length-delimited)
+        q[3] = static_cast<char>(value_length);
+        if (CopyCheckAscii(q + 4, value->data(), value_length) && key_ascii) {
+          p = q + 4 + value_length;
+          continue;
+        }
+        // Not ASCII: written again below, from `p`, the general way.
+      }
+    }
     std::string_view text;  // a string value, or the digits of a uint64 over int64's range
     char digits[24];
     uint64_t number = 0;  // varint or fixed64 payload
@@ -425,7 +450,7 @@ void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attr
     if (!ascii && !(text::IsValidUtf8(key) && (any_tag != 0x0A || text::IsValidUtf8(text))))
         [[unlikely]] {
       w.Commit(entry_start);
-      WriteKeyValueSlow(w, field, kv);
+      WriteKeyValueSlow(w, field, attributes.At(i));
       p = w.Room(kKeyValueRoom);
       limit = w.limit();
     }
