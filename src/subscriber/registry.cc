@@ -3,8 +3,6 @@
 #include <bit>
 #include <new>
 
-#include "subscriber/span_record.h"
-
 namespace vllora {
 
 namespace internal {
@@ -12,6 +10,9 @@ int AllocateExtensionSlot() noexcept {
   static std::atomic<int> next{0};
   int slot = next.fetch_add(1, std::memory_order_relaxed);
   return slot < kMaxExtensions ? slot : -1;
+}
+void DestroyExtension(void* value, void (*deleter)(void*)) noexcept {
+  if (value != nullptr && deleter != nullptr) deleter(value);
 }
 }  // namespace internal
 
@@ -101,9 +102,6 @@ SpanRef SpanRef::FromSpan(const Span& span) noexcept {
   return SpanRef(AsRecord(node));
 }
 
-const Metadata& SpanRef::metadata() const noexcept { return record_->callsite->metadata; }
-uint64_t SpanRef::id() const noexcept { return record_->id; }
-SpanRef SpanRef::parent() const noexcept { return SpanRef(record_->parent); }
 bool SpanRef::EnabledFor(int layer_index) const noexcept {
   return layer_index >= 0 && layer_index < 64 && ((record_->layer_mask >> layer_index) & 1u) != 0;
 }
@@ -112,12 +110,6 @@ Span SpanRef::ToSpan() const noexcept {
   record_->AddRef();
   return Span(record_);
 }
-void* SpanRef::GetRaw(int slot) const noexcept {
-  if (record_ == nullptr || slot < 0 || ((record_->extensions_set >> slot) & 1u) == 0) {
-    return nullptr;
-  }
-  return record_->extensions[static_cast<size_t>(slot)].value;
-}
 void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept {
   if (record_ == nullptr || slot < 0) {
     deleter(value);
@@ -125,25 +117,10 @@ void SpanRef::SetRaw(int slot, void* value, void (*deleter)(void*)) const noexce
   }
   auto& ext = record_->extensions[static_cast<size_t>(slot)];
   const uint32_t bit = uint32_t{1} << slot;
-  if ((record_->extensions_set & bit) != 0 && ext.value != nullptr && ext.deleter != nullptr) {
-    ext.deleter(ext.value);
-  }
+  if ((record_->extensions_set & bit) != 0) internal::DestroyExtension(ext.value, ext.deleter);
   record_->extensions_set |= bit;
   ext.value = value;
   ext.deleter = deleter;
-}
-
-void* SpanRef::ClaimInline(int slot, void (*destroy)(void*)) const noexcept {
-  if (record_ == nullptr || slot < 0) return nullptr;
-  auto& ext = record_->extensions[static_cast<size_t>(slot)];
-  const uint32_t bit = uint32_t{1} << slot;
-  if ((record_->extensions_set & bit) != 0 && ext.value != nullptr && ext.deleter != nullptr) {
-    ext.deleter(ext.value);
-  }
-  record_->extensions_set |= bit;
-  ext.value = ext.storage;
-  ext.deleter = destroy;
-  return ext.storage;
 }
 
 void* SpanRef::ResetInline(int slot) const noexcept {
@@ -152,7 +129,7 @@ void* SpanRef::ResetInline(int slot) const noexcept {
   const uint32_t bit = uint32_t{1} << slot;
   if ((record_->extensions_set & bit) != 0) {
     record_->extensions_set &= ~bit;
-    if (ext.value != nullptr && ext.deleter != nullptr) ext.deleter(ext.value);
+    internal::DestroyExtension(ext.value, ext.deleter);
   }
   return ext.storage;
 }
@@ -269,7 +246,7 @@ void Registry::CloseSpan(internal::SpanNode* span) noexcept {
   ForEachLayer(record->layer_mask, [&](size_t i) { layers_[i].layer->OnClose(ref); });
   for (uint32_t set = record->extensions_set; set != 0; set &= set - 1) {
     auto& ext = record->extensions[static_cast<size_t>(std::countr_zero(set))];
-    if (ext.value != nullptr && ext.deleter != nullptr) ext.deleter(ext.value);
+    internal::DestroyExtension(ext.value, ext.deleter);
   }
   SpanRecord* parent = record->parent;
   DeleteRecord(record);

@@ -5,6 +5,7 @@
 // another. Layers keep per-span data in typed extensions on SpanRef. Read registry.h next.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -14,6 +15,7 @@
 
 #include "vllora/core/metadata.h"
 #include "vllora/core/span.h"
+#include "vllora/core/subscriber.h"
 #include "vllora/core/value.h"
 
 namespace vllora {
@@ -22,6 +24,8 @@ namespace internal {
 struct SpanRecord;
 /// Allocates a process-wide extension slot index (0..kMaxExtensions-1), or -1 when full.
 int AllocateExtensionSlot() noexcept;
+/// Runs an extension's deleter, when both are set.
+void DestroyExtension(void* value, void (*deleter)(void*)) noexcept;
 inline constexpr int kMaxExtensions = 8;
 /// Extensions up to this size (and pointer alignment) live inside the span's record.
 inline constexpr size_t kInlineExtensionBytes = 16;
@@ -103,8 +107,48 @@ class SpanRef {
   void* ClaimInline(int slot, void (*destroy)(void*)) const noexcept;
   void* GetRaw(int slot) const noexcept;
   void SetRaw(int slot, void* value, void (*deleter)(void*)) const noexcept;
+
   internal::SpanRecord* record_ = nullptr;
 };
+
+namespace internal {
+/// The registry's record of a live span. Not part of the API: in this header only so SpanRef's
+/// accessors below are inline (they run several times per span).
+struct SpanRecord : SpanNode {
+  struct Extension {
+    void* value;
+    void (*deleter)(void*);
+    alignas(void*) std::byte storage[kInlineExtensionBytes];  // for SpanRef::Emplace
+  };
+  SpanRecord* parent = nullptr;  // holds one reference
+  uint64_t layer_mask = 0;       // bit i: layer i of the registry sees this span
+  uint32_t extensions_set = 0;   // bit i: extensions[i] holds a value (others are unset)
+  // Only the entries whose bit is set in extensions_set are initialised: a span usually has
+  // one extension, and zeroing all of them on every span start showed in the profile.
+  std::array<Extension, kMaxExtensions> extensions;
+};
+
+}  // namespace internal
+
+inline const Metadata& SpanRef::metadata() const noexcept { return record_->callsite->metadata; }
+inline uint64_t SpanRef::id() const noexcept { return record_->id; }
+inline SpanRef SpanRef::parent() const noexcept { return SpanRef(record_->parent); }
+inline void* SpanRef::GetRaw(int slot) const noexcept {
+  if (record_ == nullptr || slot < 0 || ((record_->extensions_set >> slot) & 1U) == 0) {
+    return nullptr;
+  }
+  return record_->extensions[static_cast<size_t>(slot)].value;
+}
+inline void* SpanRef::ClaimInline(int slot, void (*destroy)(void*)) const noexcept {
+  if (record_ == nullptr || slot < 0) return nullptr;
+  auto& ext = record_->extensions[static_cast<size_t>(slot)];
+  const uint32_t bit = uint32_t{1} << slot;
+  if ((record_->extensions_set & bit) != 0) internal::DestroyExtension(ext.value, ext.deleter);
+  record_->extensions_set |= bit;
+  ext.value = ext.storage;
+  ext.deleter = destroy;
+  return ext.storage;
+}
 
 /// One log event, as a layer sees it.
 struct EventData {
