@@ -127,6 +127,25 @@ SpanId RandomSpanId() noexcept {
   return id;
 }
 
+// Fills a root span's ids from one generator state: one reseed check, three words.
+template <bool kUuid>
+void FillRootIds(TraceId& trace_id, SpanId& span_id) noexcept {
+  Rng& rng = t_rng;
+  rng.CheckGeneration();
+  do {
+    const uint64_t words[2] = {rng.Next(), rng.Next()};
+    std::memcpy(trace_id.bytes.data(), words, sizeof(words));
+    if constexpr (kUuid) {
+      trace_id.bytes[6] = static_cast<uint8_t>((trace_id.bytes[6] & 0x0F) | 0x40);  // version 4
+      trace_id.bytes[8] = static_cast<uint8_t>((trace_id.bytes[8] & 0x3F) | 0x80);  // variant
+    }
+  } while (!trace_id.IsValid());  // a UUID never is all-zero: the version nibble is set
+  do {
+    const uint64_t word = rng.Next();
+    std::memcpy(span_id.bytes.data(), &word, sizeof(word));
+  } while (!span_id.IsValid());
+}
+
 class RandomIdGenerator final : public IdGenerator {
  public:
   TraceId GenerateTraceId() noexcept override {
@@ -137,6 +156,9 @@ class RandomIdGenerator final : public IdGenerator {
     return id;
   }
   SpanId GenerateSpanId() noexcept override { return RandomSpanId(); }
+  void GenerateRootIds(TraceId& trace_id, SpanId& span_id) noexcept override {
+    FillRootIds<false>(trace_id, span_id);
+  }
 };
 
 class UuidIdGenerator final : public IdGenerator {
@@ -149,6 +171,9 @@ class UuidIdGenerator final : public IdGenerator {
     return id;  // never all-zero: the version nibble is set
   }
   SpanId GenerateSpanId() noexcept override { return RandomSpanId(); }
+  void GenerateRootIds(TraceId& trace_id, SpanId& span_id) noexcept override {
+    FillRootIds<true>(trace_id, span_id);
+  }
 };
 
 }  // namespace

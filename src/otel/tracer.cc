@@ -28,8 +28,14 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
   const SpanContext& parent = options.parent != nullptr ? *options.parent : context.span_context();
   internal::ProviderState& state = *state_;
   const bool has_parent = parent.IsValid();
-  const TraceId trace_id = has_parent ? parent.trace_id() : state.id_generator->GenerateTraceId();
-  const SpanId span_id = state.id_generator->GenerateSpanId();
+  TraceId trace_id;
+  SpanId span_id;
+  if (has_parent) {
+    trace_id = parent.trace_id();
+    span_id = state.id_generator->GenerateSpanId();
+  } else {
+    state.id_generator->GenerateRootIds(trace_id, span_id);
+  }
 
   try {
     // acquire: pairs with the release in Shutdown so a span started after it is non-recording.

@@ -74,6 +74,12 @@ class IdGenerator {
   virtual TraceId GenerateTraceId() noexcept = 0;
   /// Returns a new valid (non-zero) span id. Allocation: none.
   virtual SpanId GenerateSpanId() noexcept = 0;
+  /// Both ids of a new root span. The default calls the two above; the built-in generators
+  /// make both in one call (a root span's start is a hot path).
+  virtual void GenerateRootIds(TraceId& trace_id, SpanId& span_id) noexcept {
+    trace_id = GenerateTraceId();
+    span_id = GenerateSpanId();
+  }
 };
 
 /// Random ids from a per-thread wyrand generator seeded from the OS; the per-thread state

@@ -97,5 +97,55 @@ TEST(RandomIdGeneratorTest, UniqueAcrossThreads) {
   EXPECT_EQ(trace_ids.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
+TEST(IdGeneratorTest, RootIdsAreValidUniqueAndUuidShapedForTheUuidGenerator) {
+  for (const bool uuid : {false, true}) {
+    auto generator = uuid ? MakeUuidIdGenerator() : MakeRandomIdGenerator();
+    std::set<std::string> trace_ids;
+    std::set<std::string> span_ids;
+    int uuid_shaped = 0;
+    for (int i = 0; i < 5000; ++i) {
+      TraceId trace_id;
+      SpanId span_id;
+      generator->GenerateRootIds(trace_id, span_id);
+      ASSERT_TRUE(trace_id.IsValid());
+      ASSERT_TRUE(span_id.IsValid());
+      EXPECT_TRUE(trace_ids.insert(trace_id.ToHex()).second);
+      EXPECT_TRUE(span_ids.insert(span_id.ToHex()).second);
+      if (trace_id.bytes[6] >> 4 == 4 && (trace_id.bytes[8] & 0xC0) == 0x80) ++uuid_shaped;
+    }
+    if (uuid) {
+      EXPECT_EQ(uuid_shaped, 5000);
+    } else {
+      EXPECT_LT(uuid_shaped, 5000 / 16);  // random bits: about 1 in 64 by chance
+    }
+  }
+}
+
+TEST(IdGeneratorTest, DefaultRootIdsComeFromTheTwoGenerateCalls) {
+  class Counting final : public IdGenerator {
+   public:
+    TraceId GenerateTraceId() noexcept override {
+      TraceId id;
+      id.bytes[15] = static_cast<uint8_t>(++traces);
+      return id;
+    }
+    SpanId GenerateSpanId() noexcept override {
+      SpanId id;
+      id.bytes[7] = static_cast<uint8_t>(++spans);
+      return id;
+    }
+    int traces = 0;
+    int spans = 0;
+  };
+  Counting generator;
+  TraceId trace_id;
+  SpanId span_id;
+  generator.GenerateRootIds(trace_id, span_id);
+  EXPECT_EQ(trace_id.ToHex(), "00000000000000000000000000000001");
+  EXPECT_EQ(span_id.ToHex(), "0000000000000001");
+  EXPECT_EQ(generator.traces, 1);
+  EXPECT_EQ(generator.spans, 1);
+}
+
 }  // namespace
 }  // namespace vllora::otel
