@@ -266,6 +266,39 @@ class Attributes {
   const_iterator end() const noexcept { return const_iterator(this, count_); }
 
   /// The i-th entry (i < size()). Inline: exporters call it for every attribute they write.
+  /// Calls `visitor(key, value)` for every attribute in order, with `value` typed as the
+  /// attribute's alternative (bool, int64_t, uint64_t, double or std::string_view), so the
+  /// visitor needs one overload per type (or a generic lambda) and no variant. The list's
+  /// members are read once before the loop: a visitor that writes through a char* (an encoder)
+  /// does not make them reload per attribute. The list must not change during the visit.
+  template <class Visitor>
+  void Visit(Visitor&& visitor) const {
+    const Entry* table = entries();
+    const char* base = arena();
+    const uint32_t n = count_;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Entry& e = table[i];
+      const std::string_view key(base + e.key_offset, e.key_length);
+      switch (e.type) {
+        case 0:
+          visitor(key, e.value.b);
+          break;
+        case 1:
+          visitor(key, e.value.i);
+          break;
+        case 2:
+          visitor(key, e.value.u);
+          break;
+        case 3:
+          visitor(key, e.value.d);
+          break;
+        default:
+          visitor(key, std::string_view(base + e.value.s.offset, e.value.s.length));
+          break;
+      }
+    }
+  }
+
   KeyValueView At(size_t index) const noexcept {
     const Entry& e = entries()[index];
     const char* base = arena();

@@ -432,4 +432,36 @@ TEST(AttributesWriterTest, RefusesWhatItCannotWriteInOnePass) {
   EXPECT_EQ(Dump(held), (std::vector<std::string>{"x=1:1"}));
 }
 
+TEST(AttributesTest, VisitGivesEveryAttributeInOrderWithItsType) {
+  InlineAttributes<384> attrs;
+  attrs.Set("s", "text");
+  attrs.Set("i", int64_t{-3});
+  attrs.Set("u", uint64_t{18446744073709551615u});
+  attrs.Set("d", 2.5);
+  attrs.Set("b", true);
+  std::vector<std::string> seen;
+  struct Visitor {
+    std::vector<std::string>& out;
+    void operator()(std::string_view key, std::string_view v) const {
+      out.push_back(std::string(key) + " string " + std::string(v));
+    }
+    void operator()(std::string_view key, int64_t v) const {
+      out.push_back(std::string(key) + " int " + std::to_string(v));
+    }
+    void operator()(std::string_view key, uint64_t v) const {
+      out.push_back(std::string(key) + " uint " + std::to_string(v));
+    }
+    void operator()(std::string_view key, double v) const {
+      out.push_back(std::string(key) + " double " + std::to_string(v));
+    }
+    void operator()(std::string_view key, bool v) const {
+      out.push_back(std::string(key) + " bool " + (v ? "true" : "false"));
+    }
+  };
+  attrs.Visit(Visitor{seen});
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"s string text", "i int -3", "u uint 18446744073709551615",
+                                      "d double 2.500000", "b bool true"}));
+}
+
 }  // namespace vllora::otel
