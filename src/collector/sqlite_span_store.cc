@@ -60,6 +60,15 @@ CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL;
 CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL;
 PRAGMA user_version = 2;
 )sql",
+    // Version 3: the start-time index holds only rows that have a run. Its one reader is the
+    // viewer's `show --run latest` (WHERE run_id IS NOT NULL ORDER BY start_time_us DESC), which
+    // this partial index serves the same way; every other query looks rows up by trace or run.
+    // A row without a run no longer costs an index insert (~13% of the writer per row).
+    R"sql(
+DROP INDEX traces_start;
+CREATE INDEX traces_run_start ON traces(start_time_us) WHERE run_id IS NOT NULL;
+PRAGMA user_version = 3;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);

@@ -20,7 +20,7 @@ namespace vllora::collector_view {
 /// have the same table and columns; version 2 only makes the run and thread indexes partial
 /// (rows with a NULL run_id / thread_id are not in them), which the viewer's queries do not see.
 inline constexpr int kMinSchemaVersion = 1;
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 /// The aggregates every grouping of spans (a run, a thread) shows, computed in SQL as vLLora
 /// does (see kAggregates in store.cc).

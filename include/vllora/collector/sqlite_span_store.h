@@ -20,7 +20,7 @@
 namespace vllora::collector {
 
 /// The schema version this build writes (`PRAGMA user_version`).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 /// Settings of a SqliteSpanStore.
 struct SqliteSpanStoreOptions {

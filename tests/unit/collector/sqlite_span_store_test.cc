@@ -59,18 +59,18 @@ class SqliteSpanStoreTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST_F(SqliteSpanStoreTest, FreshDatabaseGetsSchemaVersion2AndWal) {
+TEST_F(SqliteSpanStoreTest, FreshDatabaseGetsSchemaVersion3AndWal) {
   std::string error;
   auto store = SqliteSpanStore::Open({.path = path_}, &error);
   ASSERT_NE(store, nullptr) << error;
   store->Close();
-  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"3"});
   EXPECT_EQ(Query("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
   EXPECT_EQ(Query("SELECT sql FROM sqlite_master WHERE type='index' AND name LIKE 'traces_%' "
                   "ORDER BY name"),
             (std::vector<std::string>{
                 "CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL",
-                "CREATE INDEX traces_start ON traces(start_time_us)",
+                "CREATE INDEX traces_run_start ON traces(start_time_us) WHERE run_id IS NOT NULL",
                 "CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL"}));
   EXPECT_EQ(Query("SELECT group_concat(name, ',') FROM pragma_table_info('traces')"),
             std::vector<std::string>{
@@ -91,7 +91,7 @@ TEST_F(SqliteSpanStoreTest, ReopenIsANoOpAndKeepsRows) {
   ASSERT_NE(store, nullptr) << error;
   store->Close();
   EXPECT_EQ(Query("SELECT sql FROM sqlite_master ORDER BY name"), schema_before);
-  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"3"});
   EXPECT_EQ(Query("SELECT span_id FROM traces"), std::vector<std::string>{"1"});
 }
 
@@ -116,7 +116,7 @@ TEST_F(SqliteSpanStoreTest, Version1DatabaseIsMigratedKeepingItsRows) {
   with_run.run_id = "run";
   EXPECT_TRUE(store->Write({with_run, Row("9")}).ok);
   store->Close();
-  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"3"});
   EXPECT_EQ(Query("SELECT sql FROM sqlite_master WHERE name = 'traces_run_id'"),
             std::vector<std::string>{
                 "CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL"});
@@ -130,6 +130,30 @@ TEST_F(SqliteSpanStoreTest, Version1DatabaseIsMigratedKeepingItsRows) {
   EXPECT_EQ(Query("SELECT span_id FROM traces INDEXED BY traces_thread_id WHERE thread_id = 'th'"),
             std::vector<std::string>{"7"});
   EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"3"});
+  // Version 3: the start index holds the rows with a run only.
+  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name = 'traces_start'"),
+            std::vector<std::string>{"0"});
+  EXPECT_EQ(Query("SELECT span_id FROM traces INDEXED BY traces_run_start WHERE run_id IS NOT "
+                  "NULL ORDER BY start_time_us DESC, rowid DESC"),
+            (std::vector<std::string>{"8", "7"}));
+}
+
+TEST_F(SqliteSpanStoreTest, Version2DatabaseIsMigratedToVersion3) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, collector_view::testing::kSchemaV2, nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string error;
+  auto store = SqliteSpanStore::Open({.path = path_}, &error);
+  ASSERT_NE(store, nullptr) << error;
+  store->Close();
+  EXPECT_EQ(Query("PRAGMA user_version"), std::vector<std::string>{"3"});
+  EXPECT_EQ(Query("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'traces_%' "
+                  "ORDER BY name"),
+            (std::vector<std::string>{"traces_run_id", "traces_run_start", "traces_thread_id"}));
 }
 
 TEST_F(SqliteSpanStoreTest, NewerSchemaIsRefused) {
@@ -142,7 +166,7 @@ TEST_F(SqliteSpanStoreTest, NewerSchemaIsRefused) {
   std::string error;
   EXPECT_EQ(SqliteSpanStore::Open({.path = path_}, &error), nullptr);
   EXPECT_EQ(error,
-            "database " + path_ + ": database schema version 7 is newer than this collector's (2)");
+            "database " + path_ + ": database schema version 7 is newer than this collector's (3)");
 }
 
 TEST_F(SqliteSpanStoreTest, UnwritableLocationFails) {

@@ -1,6 +1,5 @@
-// Test helper: a collector database built by hand with the contract's DDL (schema version 2, or 1),
-// and
-// the rows the collector stores for tracing_example's trace. Independent of src/collector.
+// Test helper: a collector database built by hand with the contract's DDL (schema version 3, 2 or
+// 1), and the rows the collector stores for tracing_example's trace. Independent of src/collector.
 #pragma once
 
 #include <sqlite3.h>
@@ -77,6 +76,36 @@ CREATE INDEX traces_start ON traces(start_time_us);
 PRAGMA user_version = 2;
 )sql";
 
+inline constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE traces (
+  trace_id        TEXT    NOT NULL,
+  span_id         TEXT    NOT NULL,
+  parent_span_id  TEXT,
+  thread_id       TEXT,
+  operation_name  TEXT    NOT NULL,
+  start_time_us   INTEGER NOT NULL,
+  finish_time_us  INTEGER NOT NULL,
+  attribute       TEXT    NOT NULL,
+  run_id          TEXT,
+  project_id      TEXT,
+  tenant          TEXT    NOT NULL,
+  label           TEXT,
+  tags            TEXT,
+  kind            INTEGER NOT NULL,
+  status_code     INTEGER NOT NULL,
+  status_message  TEXT,
+  events          TEXT    NOT NULL,
+  resource        TEXT    NOT NULL,
+  scope_name      TEXT,
+  received_at_us  INTEGER NOT NULL,
+  PRIMARY KEY (trace_id, span_id)
+);
+CREATE INDEX traces_run_id ON traces(run_id) WHERE run_id IS NOT NULL;
+CREATE INDEX traces_thread_id ON traces(thread_id) WHERE thread_id IS NOT NULL;
+CREATE INDEX traces_run_start ON traces(start_time_us) WHERE run_id IS NOT NULL;
+PRAGMA user_version = 3;
+)sql";
+
 /// A span to insert; run_id/thread_id default to the attributes' vllora.* values.
 struct Row {
   std::string trace_id;
@@ -111,7 +140,7 @@ inline Row MakeRow(std::string trace_id, std::string span_id, std::optional<std:
 class TestDb {
  public:
   /// `schema_version` 0 creates nothing.
-  explicit TestDb(int schema_version = 2) {
+  explicit TestDb(int schema_version = 3) {
     char path[] = "/tmp/vllora-view-test-XXXXXX";
     const int fd = mkstemp(path);
     if (fd < 0) throw std::runtime_error("mkstemp");
@@ -121,6 +150,7 @@ class TestDb {
     Exec("PRAGMA journal_mode=WAL");
     if (schema_version == 1) Exec(kSchemaV1);
     if (schema_version == 2) Exec(kSchemaV2);
+    if (schema_version == 3) Exec(kSchemaV3);
   }
   ~TestDb() {
     sqlite3_close(db_);

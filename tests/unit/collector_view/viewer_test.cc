@@ -304,13 +304,13 @@ TEST(CollectorViewErrorTest, WrongSchemaVersionOrNotADatabase) {
     const Result r = Call(TracesCommand, List(db.path()));
     EXPECT_EQ(r.code, kExitError);
     EXPECT_EQ(r.err, "vllora-collector: " + db.path() +
-                         " is not a vllora-collector database of schema version 1 to 2 "
+                         " is not a vllora-collector database of schema version 1 to 3 "
                          "(user_version 0)\n");
   }
   {
     TestDb db(/*schema_version=*/0);
-    db.Exec("PRAGMA user_version = 3");
-    EXPECT_THAT(Call(TracesCommand, List(db.path())).err, HasSubstr("(user_version 3)"));
+    db.Exec("PRAGMA user_version = 4");
+    EXPECT_THAT(Call(TracesCommand, List(db.path())).err, HasSubstr("(user_version 4)"));
   }
   {
     TestDb db(/*schema_version=*/0);
@@ -366,6 +366,41 @@ TEST(CollectorViewStoreTest, ReadsCommittedRowsWhileAWriterHoldsATransaction) {
   EXPECT_THAT(r.out, HasSubstr(": 8 spans"));
   EXPECT_EQ(r.out.find("pending"), std::string::npos);
   EXPECT_THAT(Call(ShowCommand, ShowRun(db.path(), kRunId)).out, HasSubstr(": 9 spans"));
+}
+
+// `show --run latest` finds the run with the newest span start on every schema version; on
+// version 3 (no index on every row's start time) through the partial traces_run_start index.
+TEST(CollectorViewStoreTest, LatestRunOnEverySchemaVersion) {
+  for (const int version : {1, 2, 3}) {
+    SCOPED_TRACE("schema version " + std::to_string(version));
+    TestDb db(version);
+    db.Insert(MakeRow(kTraceId, "1", std::nullopt, "old", 100, 200, {{"vllora.run_id", "r-old"}}));
+    db.Insert(MakeRow(kTraceId, "2", std::nullopt, "new", 300, 400, {{"vllora.run_id", "r-new"}}));
+    db.Insert(
+        MakeRow(kTraceId, "3", std::nullopt, "later", 250, 260, {{"vllora.run_id", "r-old"}}));
+    db.Insert(MakeRow(kTraceId, "4", std::nullopt, "no run", 900, 950));
+    std::string error;
+    auto viewer = collector_view::ViewerDb::Open(db.path(), &error);
+    ASSERT_NE(viewer, nullptr) << error;
+    std::optional<std::string> latest;
+    ASSERT_TRUE(viewer->LatestRunId(&latest, &error)) << error;
+    EXPECT_EQ(latest, "r-new");
+    if (version == 3) {
+      sqlite3_stmt* stmt = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db.db(),
+                                   "EXPLAIN QUERY PLAN SELECT run_id FROM traces WHERE run_id IS "
+                                   "NOT NULL ORDER BY start_time_us DESC, rowid DESC LIMIT 1",
+                                   -1, &stmt, nullptr),
+                SQLITE_OK);
+      std::string plan;
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+        plan += "\n";
+      }
+      sqlite3_finalize(stmt);
+      EXPECT_EQ(plan, "SCAN traces USING INDEX traces_run_start\n");
+    }
+  }
 }
 
 // --follow: the stop callback runs on the following thread between polls; the first call
