@@ -346,6 +346,8 @@ class OtelLayerImpl final : public Layer {
                         std::span<const otel::KeyValueView>(attributes.data(), count));
   }
 
+  bool ObservesEnterExit() const noexcept override { return false; }
+
   void OnClose(SpanRef span) noexcept override {
     OtelSpanExt* ext = span.Get<OtelSpanExt>();
     if (ext == nullptr || ext->owner != this) return;

@@ -118,6 +118,8 @@ class FmtLayer final : public Layer {
     }
   }
 
+  bool ObservesEnterExit() const noexcept override { return false; }
+
   void OnEvent(const EventData& event) noexcept override {
     if (options_.out == nullptr) return;
     try {

@@ -138,6 +138,7 @@ std::shared_ptr<Registry> Registry::Create() { return std::shared_ptr<Registry>(
 
 Registry& Registry::With(std::shared_ptr<Layer> layer, std::shared_ptr<const Filter> filter) {
   if (layer != nullptr && layers_.size() < 64) {
+    if (layer->ObservesEnterExit()) enter_exit_mask_ |= uint64_t{1} << layers_.size();
     layers_.push_back(Entry{std::move(layer), std::move(filter)});
   }
   return *this;
@@ -220,13 +221,15 @@ void Registry::Record(internal::SpanNode* span, FieldSpan fields) noexcept {
 void Registry::Enter(internal::SpanNode* span) noexcept {
   SpanRecord* record = AsRecord(span);
   SpanRef ref(record);
-  ForEachLayer(record->layer_mask, [&](size_t i) { layers_[i].layer->OnEnter(ref); });
+  ForEachLayer(record->layer_mask & enter_exit_mask_,
+               [&](size_t i) { layers_[i].layer->OnEnter(ref); });
 }
 
 void Registry::Exit(internal::SpanNode* span) noexcept {
   SpanRecord* record = AsRecord(span);
   SpanRef ref(record);
-  ForEachLayer(record->layer_mask, [&](size_t i) { layers_[i].layer->OnExit(ref); });
+  ForEachLayer(record->layer_mask & enter_exit_mask_,
+               [&](size_t i) { layers_[i].layer->OnExit(ref); });
 }
 
 void Registry::Event(const Callsite& cs, std::string_view message, FieldSpan fields,

@@ -192,6 +192,10 @@ class Layer {
   }
   virtual void OnEnter(SpanRef span) noexcept { (void)span; }
   virtual void OnExit(SpanRef span) noexcept { (void)span; }
+  /// False when OnEnter and OnExit do nothing for this layer: the registry then does not call
+  /// them (entering and leaving a span is on the path of every instrumented scope). Asked once,
+  /// when the layer is added.
+  virtual bool ObservesEnterExit() const noexcept { return true; }
   /// The span ended (its last handle is gone); extensions are still readable.
   virtual void OnClose(SpanRef span) noexcept { (void)span; }
   virtual void OnEvent(const EventData& event) noexcept { (void)event; }

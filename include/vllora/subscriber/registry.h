@@ -66,6 +66,7 @@ class Registry final : public Subscriber {
     std::shared_ptr<const Filter> filter;
   };
   std::vector<Entry> layers_;
+  uint64_t enter_exit_mask_ = 0;  // bit i: layers_[i] observes enter/exit
   std::atomic<uint64_t> live_spans_{0};
 };
 

@@ -50,6 +50,29 @@ TEST(RegistryTest, LayersAreFilteredIndependently) {
   EXPECT_THAT(logs->Take(), ElementsAre("event ERROR other 'error event'{} in=run"));
 }
 
+// A recording layer that declares it does not observe enter/exit: the registry must not call
+// those hooks on it (they would record), while a layer that does observe them still sees them.
+class NoEnterExitLayer final : public RecordingLayer {
+ public:
+  bool ObservesEnterExit() const noexcept override { return false; }
+};
+
+TEST(RegistryTest, EnterAndExitReachOnlyTheLayersThatObserveThem) {
+  auto quiet = std::make_shared<NoEnterExitLayer>();
+  auto observer = std::make_shared<RecordingLayer>();
+  auto registry = Registry::Create();
+  registry->With(quiet).With(observer);
+  SetGlobalSubscriber(registry);
+  {
+    Span span = VLLORA_INFO_SPAN("app::runtime", "work");
+    auto entered = span.Enter();
+  }
+  EXPECT_THAT(quiet->Take(), ElementsAre("new work{} parent=-", "close work"));
+  EXPECT_THAT(observer->Take(),
+              ElementsAre("new work{} parent=-", "enter work", "exit work", "close work"));
+  SetGlobalSubscriber(nullptr);
+}
+
 class ExtensionLayer : public Layer {
  public:
   explicit ExtensionLayer(int add) : add_(add) {}
