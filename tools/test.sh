@@ -26,34 +26,37 @@ cmake --build "$build" -j"$jobs"
 (cd "$build" && ctest --output-on-failure -j"$jobs" --timeout 300)
 echo "test.sh: build + tests done after ${SECONDS}s"
 
+# One sanitizer stage: a Debug build (-O1, line tables) with the given -fsanitize flags in its
+# own directory, then ctest with the given environment and test selection.
+#   sanitizer_stage NAME DIR FLAGS EXAMPLES(ON|OFF) ENV CTEST_ARGS...
+sanitizer_stage() {
+  local name=$1 dir=$2 flags="$3 -fno-omit-frame-pointer" examples=$4 env=$5
+  shift 5
+  cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DCMAKE_CXX_FLAGS="-O1 $flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" \
+    -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES="$examples" -DVLLORA_BUILD_BENCH=OFF
+  cmake --build "$dir" -j"$jobs"
+  # shellcheck disable=SC2086  # $env is a list of VAR=value words
+  (cd "$dir" && env $env ctest --output-on-failure -j"$jobs" --timeout 300 "$@")
+  echo "test.sh: $name stage done after ${SECONDS}s"
+}
+
 # The same unit, integration and e2e tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 # alloc_dealloc_mismatch=0: Asio 1.22's handler recycling allocates with aligned_alloc and frees
 # with operator delete, which ASan reports inside Asio itself.
 if [ "${VLLORA_SKIP_SANITIZERS:-0}" != 1 ]; then
-  asan_build=${VLLORA_ASAN_BUILD_DIR:-$root/build-asan-ci}
-  sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-  cmake -S . -B "$asan_build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
-    -DCMAKE_CXX_FLAGS="-O1 $sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" \
-    -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES=ON -DVLLORA_BUILD_BENCH=OFF
-  cmake --build "$asan_build" -j"$jobs"
-  (cd "$asan_build" &&
-    ASAN_OPTIONS=alloc_dealloc_mismatch=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --output-on-failure -j"$jobs" --timeout 300 -LE install)
-  echo "test.sh: ASan+UBSan stage done after ${SECONDS}s"
+  sanitizer_stage "ASan+UBSan" "${VLLORA_ASAN_BUILD_DIR:-$root/build-asan-ci}" \
+    "-fsanitize=address,undefined -fno-sanitize-recover=undefined" ON \
+    "ASAN_OPTIONS=alloc_dealloc_mismatch=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1" \
+    -LE install
 fi
 
 # The unit and integration tests under ThreadSanitizer (no e2e, no bench). Third-party races
 # (inside libraries built without TSan) are suppressed in tools/tsan.supp, each with its reason.
 # VLLORA_SKIP_TSAN=1 skips this stage (e.g. locally).
 if [ "${VLLORA_SKIP_TSAN:-0}" != 1 ]; then
-  tsan_build=${VLLORA_TSAN_BUILD_DIR:-$root/build-tsan-ci}
-  tsan="-fsanitize=thread -fno-omit-frame-pointer"
-  cmake -S . -B "$tsan_build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
-    -DCMAKE_CXX_FLAGS="-O1 $tsan" -DCMAKE_EXE_LINKER_FLAGS="$tsan" \
-    -DVLLORA_BUILD_TESTS=ON -DVLLORA_BUILD_EXAMPLES=OFF -DVLLORA_BUILD_BENCH=OFF
-  cmake --build "$tsan_build" -j"$jobs"
-  (cd "$tsan_build" &&
-    TSAN_OPTIONS="suppressions=$root/tools/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-      ctest --output-on-failure -j"$jobs" --timeout 300 -L 'unit|integration')
+  sanitizer_stage "TSan" "${VLLORA_TSAN_BUILD_DIR:-$root/build-tsan-ci}" "-fsanitize=thread" OFF \
+    "TSAN_OPTIONS=suppressions=$root/tools/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
+    -L 'unit|integration'
 fi
 echo "test.sh: all stages done after ${SECONDS}s"
