@@ -3,7 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -26,6 +30,28 @@ int ThisThreadNumber() noexcept {
   return number;
 }
 
+// Writes `value` as exactly `digits` decimal digits (zero-padded) at `out`.
+void WriteDigits(char* out, uint64_t value, int digits) noexcept {
+  for (int i = digits - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "ThreadId(NN) " for this thread, rendered once per thread.
+std::string_view ThreadIdPrefix() noexcept {
+  struct Prefix {
+    char text[32];
+    size_t size;
+  };
+  thread_local const Prefix prefix = [] {
+    Prefix p{};
+    const int n = std::snprintf(p.text, sizeof(p.text), "ThreadId(%02d) ", ThisThreadNumber());
+    p.size = n > 0 ? static_cast<size_t>(n) : 0;
+    return p;
+  }();
+  return {prefix.text, prefix.size};
+}
 void AppendField(std::string& out, const Field& field) {
   out.append(field.key);
   out.push_back('=');
@@ -59,21 +85,46 @@ const char* LevelColour(Level level) {
   return "";
 }
 
+// "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (UTC). The date and time of day are formatted once per second
+// per thread; the microseconds are written digit by digit (strftime and snprintf per line cost
+// more than the rest of the line).
 void AppendTimestamp(std::string& out) {
-  auto now = std::chrono::system_clock::now();
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
-  std::time_t secs = static_cast<std::time_t>(micros.count() / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ",
-                static_cast<long long>(micros.count() % 1000000));
-  out += buf;
+  const auto now = std::chrono::system_clock::now();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
+  const int64_t count = micros.count();
+  const int64_t secs = count >= 0 ? count / 1000000 : (count - 999999) / 1000000;
+  const auto sub = static_cast<uint64_t>(count - secs * 1000000);
+  struct Cached {
+    int64_t secs = INT64_MIN;
+    char text[20];  // YYYY-MM-DDTHH:MM:SS
+  };
+  thread_local Cached cached;
+  if (cached.secs != secs) {
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    if (std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) != sizeof(cached.text) - 1) {
+      // A year beyond four digits: no cache, the slow form.
+      out.append(buf);
+      char tail[16];
+      std::snprintf(tail, sizeof(tail), ".%06lluZ", static_cast<unsigned long long>(sub));
+      out.append(tail);
+      return;
+    }
+    std::memcpy(cached.text, buf, sizeof(cached.text));
+    cached.secs = secs;
+  }
+  char text[sizeof(cached.text) - 1 + 8];  // date-time, '.', 6 digits, 'Z'
+  std::memcpy(text, cached.text, sizeof(cached.text) - 1);
+  char* tail = text + sizeof(cached.text) - 1;
+  tail[0] = '.';
+  WriteDigits(tail + 1, sub, 6);
+  tail[7] = 'Z';
+  out.append(text, sizeof(text));
 }
 
-std::string_view BaseName(const char* file) {
-  std::string_view path = file != nullptr ? file : "";
+std::string_view BaseNameOf(std::string_view path) {
   // Keep the path from the last "src/", "examples/" or "tests/" if any, else the file name.
   for (std::string_view marker : {"examples/", "src/", "tests/", "include/"}) {
     size_t pos = path.rfind(marker);
@@ -81,6 +132,26 @@ std::string_view BaseName(const char* file) {
   }
   size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// BaseNameOf(file), remembered per file pointer in a small per-thread table. `file` belongs to
+// a callsite's Metadata, which is static or interned for ever, so a pointer always names the
+// same text; the same few pointers repeat, and the searches were the most expensive step of a
+// line.
+std::string_view BaseName(const char* file) {
+  if (file == nullptr) return {};
+  struct Entry {
+    const char* file = nullptr;
+    std::string_view base;
+  };
+  constexpr size_t kEntries = 16;
+  thread_local Entry table[kEntries];
+  Entry& entry = table[(reinterpret_cast<uintptr_t>(file) >> 4) % kEntries];
+  if (entry.file != file) {
+    entry.base = BaseNameOf(file);
+    entry.file = file;
+  }
+  return entry.base;
 }
 
 class FmtLayer final : public Layer {
@@ -137,11 +208,7 @@ class FmtLayer final : public Layer {
       line.append(level);
       if (ansi_) line += "\x1b[0m";
       line.push_back(' ');
-      if (options_.with_thread_ids) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "ThreadId(%02d) ", ThisThreadNumber());
-        line += buf;
-      }
+      if (options_.with_thread_ids) line.append(ThreadIdPrefix());
       AppendScope(line, event.parent);
       if (options_.with_target) {
         if (ansi_) line += "\x1b[2m";
@@ -154,8 +221,10 @@ class FmtLayer final : public Layer {
         if (ansi_) line += "\x1b[2m";
         if (options_.with_file) line.append(BaseName(event.metadata.file));
         if (options_.with_line_number) {
+          char digits[16];
+          const auto end = std::to_chars(digits, digits + sizeof(digits), event.metadata.line).ptr;
           line.push_back(':');
-          line += std::to_string(event.metadata.line);
+          line.append(digits, static_cast<size_t>(end - digits));
         }
         line += ":";
         if (ansi_) line += "\x1b[0m";
