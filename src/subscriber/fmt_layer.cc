@@ -194,7 +194,10 @@ class FmtLayer final : public Layer {
   void OnEvent(const EventData& event) noexcept override {
     if (options_.out == nullptr) return;
     try {
-      std::string line;
+      // One buffer per thread, reused line after line (no allocation per line); a buffer that
+      // grew past 64 KiB for a huge line is given back afterwards.
+      thread_local std::string line;
+      line.clear();
       line.reserve(256);
       if (options_.with_timestamp) {
         if (ansi_) line += "\x1b[2m";
@@ -237,6 +240,7 @@ class FmtLayer final : public Layer {
       }
       line.push_back('\n');
       std::fwrite(line.data(), 1, line.size(), options_.out);
+      if (line.capacity() > 65536) std::string().swap(line);
     } catch (...) {
     }
   }
