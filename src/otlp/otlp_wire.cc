@@ -99,6 +99,16 @@ inline char* PutVarint(char* p, uint64_t value) noexcept {
   return p;
 }
 
+// Writes `value` as 8 little-endian bytes at `p`; returns the end.
+inline char* PutFixed64(char* p, uint64_t value) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &value, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(static_cast<uint8_t>(value >> (8 * i)));
+  }
+  return p + 8;
+}
+
 // Appends to a std::string through a raw cursor. The string is kept at its full capacity while
 // writing (so appends are pointer bumps after one Ensure) and cut to the written length by
 // Finish(). Nested messages are written length-first: Begin() reserves a guess of the length's
@@ -128,6 +138,9 @@ class WireWriter {
   }
   char* limit() const noexcept { return end_; }
   void Commit(char* p) noexcept { cur_ = p; }
+  // Offsets into the output survive Grow(); pointers do not.
+  size_t Offset(const char* p) const noexcept { return static_cast<size_t>(p - base_); }
+  char* At(size_t offset) const noexcept { return base_ + offset; }
 
   void Ensure(size_t n) {
     if (static_cast<size_t>(end_ - cur_) < n) [[unlikely]]
@@ -323,139 +336,223 @@ void WriteAnyValue(WireWriter& w, const otel::AttributeValue& value) {
   w.End(entry);
 }
 
+// Varint size without a loop: 1 + (bits above the lowest 7) / 7, from the bit width.
+inline size_t VarintSizeFast(uint64_t value) noexcept {
+  return (static_cast<size_t>(std::bit_width(value | 1)) * 9 + 64) / 64;
+}
+
 inline size_t SmallVarintSize(uint64_t value) noexcept {
   return value < 0x80 ? 1 : VarintSize(value);
 }
 
-// Room one KeyValue needs besides its key and string value: tags and length varints.
-constexpr size_t kKeyValueRoom = 64;
-
-// The attributes as repeated KeyValue (`field` < 16, so its tag is one byte). Each entry's
-// lengths are computed first and it is written in one pass with a local cursor; keys and
-// string values are copied while being checked for ASCII. An entry with non-ASCII text that is
-// not well-formed UTF-8 is rewound and written the general way (with its repair).
-void WriteAttributes(WireWriter& w, uint32_t field, const otel::Attributes& attributes) {
-  const size_t n = attributes.size();
-  if (n == 0) return;
-  const char tag = static_cast<char>((field << 3) | kLengthDelimited);
-  char* p = w.Room(kKeyValueRoom);
-  char* limit = w.limit();
-  for (size_t i = 0; i < n; ++i) {
-    const otel::KeyValueView kv = attributes.At(i);
-    const std::string_view key = kv.key;
-    if (const auto* value = std::get_if<std::string_view>(&kv.value)) {
-      // The usual entry: an ASCII key and string value whose whole KeyValue is under 128
-      // bytes, so every length is one byte and known up front.
-      const size_t key_length = key.size();
-      const size_t value_length = value->size();
-      const size_t entry_size = 2 + key_length + 2 + 2 + value_length;
-      if (key_length != 0 && entry_size < 0x80 &&
-          static_cast<size_t>(limit - p) >= entry_size + 2) {
-        p[0] = tag;
-        p[1] = static_cast<char>(entry_size);
-        p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
-        p[3] = static_cast<char>(key_length);
-        const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
-        char* q = p + 4 + key_length;
-        q[0] = 0x12;  // KeyValue.value (2, length-delimited)
-        q[1] = static_cast<char>(2 + value_length);
-        q[2] = 0x0A;  // AnyValue.string_value (1, length-delimited)
-        q[3] = static_cast<char>(value_length);
-        if (CopyCheckAscii(q + 4, value->data(), value_length) && key_ascii) {
-          p = q + 4 + value_length;
-          continue;
-        }
-        // Not ASCII: written again below, from `p`, the general way.
-      }
-    }
-    std::string_view text;  // a string value, or the digits of a uint64 over int64's range
-    char digits[24];
-    uint64_t number = 0;  // varint or fixed64 payload
-    char any_tag = 0;
-    size_t any_size = 0;
-    switch (kv.value.index()) {
-      case 4:  // string_view
-        text = *std::get_if<std::string_view>(&kv.value);
-        any_tag = 0x0A;  // AnyValue.string_value (1, length-delimited)
-        any_size = 1 + SmallVarintSize(text.size()) + text.size();
-        break;
-      case 1:  // int64, two's complement as protobuf's int64
-        number = static_cast<uint64_t>(*std::get_if<int64_t>(&kv.value));
-        any_tag = 0x18;  // AnyValue.int_value (3, varint)
+// One KeyValue of any value with its lengths computed first, written at `p` after a room check;
+// an entry with non-ASCII text that is not well-formed UTF-8 is rewound and written by
+// WriteKeyValueSlow (with its repair). Returns the cursor after the entry (also committed).
+// For what KeyValueCursor's one-pass paths do not take: an empty key, an entry of 128 bytes or
+// more, a uint64 over int64's range, invalid UTF-8, or no room left in the block in hand.
+[[gnu::noinline]] char* WriteKeyValueGeneral(WireWriter& w, char* p, char tag, std::string_view key,
+                                             const otel::AttributeValue& value) {
+  std::string_view text;  // a string value, or the digits of a uint64 over int64's range
+  char digits[24];
+  uint64_t number = 0;  // varint or fixed64 payload
+  char any_tag = 0;
+  size_t any_size = 0;
+  switch (value.index()) {
+    case 4:  // string_view
+      text = *std::get_if<std::string_view>(&value);
+      any_tag = 0x0A;  // AnyValue.string_value (1, length-delimited)
+      any_size = 1 + SmallVarintSize(text.size()) + text.size();
+      break;
+    case 1:  // int64, two's complement as protobuf's int64
+      number = static_cast<uint64_t>(*std::get_if<int64_t>(&value));
+      any_tag = 0x18;  // AnyValue.int_value (3, varint)
+      any_size = 1 + SmallVarintSize(number);
+      break;
+    case 0:  // bool
+      number = *std::get_if<bool>(&value) ? 1 : 0;
+      any_tag = 0x10;  // AnyValue.bool_value (2, varint)
+      any_size = 2;
+      break;
+    case 2: {  // uint64: int_value when it fits, else its decimal digits as string_value
+      number = *std::get_if<uint64_t>(&value);
+      if (number <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        any_tag = 0x18;
         any_size = 1 + SmallVarintSize(number);
-        break;
-      case 0:  // bool
-        number = *std::get_if<bool>(&kv.value) ? 1 : 0;
-        any_tag = 0x10;  // AnyValue.bool_value (2, varint)
-        any_size = 2;
-        break;
-      case 2: {  // uint64: int_value when it fits, else its decimal digits as string_value
-        number = *std::get_if<uint64_t>(&kv.value);
-        if (number <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          any_tag = 0x18;
-          any_size = 1 + SmallVarintSize(number);
-        } else {
-          const auto result = std::to_chars(digits, digits + sizeof(digits), number);
-          text = std::string_view(digits, static_cast<size_t>(result.ptr - digits));
-          any_tag = 0x0A;
-          any_size = 1 + 1 + text.size();
-        }
-        break;
-      }
-      default: {                                               // double
-        const double* value = std::get_if<double>(&kv.value);  // the only index left
-        const double d = value != nullptr ? *value : 0.0;
-        static_assert(sizeof number == sizeof d);
-        std::memcpy(&number, &d, sizeof number);
-        any_tag = 0x21;  // AnyValue.double_value (4, fixed64)
-        any_size = 9;
-        break;
-      }
-    }
-    const size_t key_size = key.empty() ? 0 : 1 + SmallVarintSize(key.size()) + key.size();
-    const size_t entry_size = key_size + 1 + SmallVarintSize(any_size) + any_size;
-    if (static_cast<size_t>(limit - p) < entry_size + 24) {
-      w.Commit(p);
-      p = w.Room(entry_size + 24 + kKeyValueRoom);
-      limit = w.limit();
-    }
-    char* const entry_start = p;
-    *p++ = tag;
-    p = PutVarint(p, entry_size);
-    bool ascii = true;
-    if (!key.empty()) {
-      *p++ = 0x0A;  // KeyValue.key (1, length-delimited)
-      p = PutVarint(p, key.size());
-      ascii = CopyCheckAscii(p, key.data(), key.size());
-      p += key.size();
-    }
-    *p++ = 0x12;  // KeyValue.value (2, length-delimited)
-    p = PutVarint(p, any_size);
-    *p++ = any_tag;
-    if (any_tag == 0x0A) {
-      p = PutVarint(p, text.size());
-      ascii = CopyCheckAscii(p, text.data(), text.size()) && ascii;
-      p += text.size();
-    } else if (any_tag == 0x21) {
-      if constexpr (std::endian::native == std::endian::little) {
-        std::memcpy(p, &number, 8);
-        p += 8;
       } else {
-        for (int b = 0; b < 8; ++b)
-          *p++ = static_cast<char>(static_cast<uint8_t>(number >> (8 * b)));
+        const auto result = std::to_chars(digits, digits + sizeof(digits), number);
+        text = std::string_view(digits, static_cast<size_t>(result.ptr - digits));
+        any_tag = 0x0A;
+        any_size = 1 + 1 + text.size();
       }
-    } else {
-      p = PutVarint(p, number);
+      break;
     }
-    if (!ascii && !(text::IsValidUtf8(key) && (any_tag != 0x0A || text::IsValidUtf8(text))))
-        [[unlikely]] {
-      w.Commit(entry_start);
-      WriteKeyValueSlow(w, field, attributes.At(i));
-      p = w.Room(kKeyValueRoom);
-      limit = w.limit();
+    default: {                                        // double
+      const double* d = std::get_if<double>(&value);  // the only index left
+      const double bits = d != nullptr ? *d : 0.0;
+      static_assert(sizeof number == sizeof bits);
+      std::memcpy(&number, &bits, sizeof number);
+      any_tag = 0x21;  // AnyValue.double_value (4, fixed64)
+      any_size = 9;
+      break;
     }
   }
+  const size_t key_size = key.empty() ? 0 : 1 + SmallVarintSize(key.size()) + key.size();
+  const size_t entry_size = key_size + 1 + SmallVarintSize(any_size) + any_size;
   w.Commit(p);
+  p = w.Room(entry_size + 24);
+  char* const entry_start = p;
+  *p++ = tag;
+  p = PutVarint(p, entry_size);
+  bool ascii = true;
+  if (!key.empty()) {
+    *p++ = 0x0A;  // KeyValue.key (1, length-delimited)
+    p = PutVarint(p, key.size());
+    ascii = CopyCheckAscii(p, key.data(), key.size());
+    p += key.size();
+  }
+  *p++ = 0x12;  // KeyValue.value (2, length-delimited)
+  p = PutVarint(p, any_size);
+  *p++ = any_tag;
+  if (any_tag == 0x0A) {
+    p = PutVarint(p, text.size());
+    ascii = CopyCheckAscii(p, text.data(), text.size()) && ascii;
+    p += text.size();
+  } else if (any_tag == 0x21) {
+    p = PutFixed64(p, number);
+  } else {
+    p = PutVarint(p, number);
+  }
+  if (!ascii && !(text::IsValidUtf8(key) && (any_tag != 0x0A || text::IsValidUtf8(text))))
+      [[unlikely]] {
+    w.Commit(entry_start);
+    WriteKeyValueSlow(w, static_cast<uint32_t>(tag) >> 3, otel::KeyValueView{key, value});
+    return w.Room(0);
+  }
+  w.Commit(p);
+  return p;
+}
+
+template <class T>
+[[gnu::noinline]] char* WriteKeyValueGeneral(WireWriter& w, char* p, char tag, std::string_view key,
+                                             T value) {
+  return WriteKeyValueGeneral(w, p, tag, key, otel::AttributeValue(std::in_place_type<T>, value));
+}
+
+// The visitor that writes an attribute list (Attributes::Visit) as repeated KeyValue with the
+// cursor in registers. The usual entry - a non-empty key and the whole KeyValue under 128 bytes,
+// so every length is one byte and known up front - is written in one straight-line pass per
+// value type; keys and string values are copied while being checked for ASCII, and only text
+// with a byte >= 0x80 gets the full UTF-8 check. Everything else goes to WriteKeyValueGeneral.
+// Used as a local object whose address never leaves the inlined code: stores through char*
+// then cannot make its members reload.
+class KeyValueCursor {
+ public:
+  // `tag`: the repeated KeyValue field's tag (field < 16, length-delimited: one byte).
+  KeyValueCursor(WireWriter& w, char* p, char tag) noexcept
+      : w_(w), p_(p), limit_(w.limit()), tag_(tag) {}
+  char* cursor() const noexcept { return p_; }
+  char* limit() const noexcept { return limit_; }
+
+  [[gnu::always_inline]] void operator()(std::string_view key, std::string_view value) {
+    const size_t key_length = key.size();
+    const size_t value_length = value.size();
+    // key (1 + 1 + key), value (1 + 1 + AnyValue: 1 + 1 + value)
+    const size_t entry_size = 6 + key_length + value_length;
+    if (key_length == 0 || entry_size >= 0x80 || static_cast<size_t>(limit_ - p_) < entry_size + 2)
+        [[unlikely]] {
+      General(key, value);
+      return;
+    }
+    char* p = p_;
+    p[0] = tag_;
+    p[1] = static_cast<char>(entry_size);
+    p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
+    p[3] = static_cast<char>(key_length);
+    const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
+    p += 4 + key_length;
+    p[0] = 0x12;  // KeyValue.value (2, length-delimited)
+    p[1] = static_cast<char>(2 + value_length);
+    p[2] = 0x0A;  // AnyValue.string_value (1, length-delimited)
+    p[3] = static_cast<char>(value_length);
+    const bool value_ascii = CopyCheckAscii(p + 4, value.data(), value_length);
+    if (!(key_ascii && value_ascii) && !(text::IsValidUtf8(key) && text::IsValidUtf8(value)))
+        [[unlikely]] {
+      General(key, value);  // rewrites the entry from p_, repaired
+      return;
+    }
+    p_ = p + 4 + value_length;
+  }
+  [[gnu::always_inline]] void operator()(std::string_view key, int64_t value) {
+    const auto number = static_cast<uint64_t>(value);  // two's complement, as protobuf's int64
+    Scalar(key, value, 0x18, number, VarintSizeFast(number));  // AnyValue.int_value (3)
+  }
+  [[gnu::always_inline]] void operator()(std::string_view key, bool value) {
+    Scalar(key, value, 0x10, value ? 1 : 0, 1);  // AnyValue.bool_value (2, varint)
+  }
+  [[gnu::always_inline]] void operator()(std::string_view key, double value) {
+    uint64_t bits = 0;
+    static_assert(sizeof bits == sizeof value);
+    std::memcpy(&bits, &value, sizeof bits);
+    Scalar(key, value, 0x21, bits, 8);  // AnyValue.double_value (4, fixed64)
+  }
+  void operator()(std::string_view key, uint64_t value) {
+    if (value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      Scalar(key, value, 0x18, value, VarintSizeFast(value));  // as int_value
+    } else {
+      General(key, value);  // its decimal digits as string_value
+    }
+  }
+
+ private:
+  // A KeyValue whose AnyValue is `any_tag` + `number` (`number_size` bytes: a varint, or the
+  // fixed64 of a double when any_tag is 0x21).
+  template <class T>
+  [[gnu::always_inline]] void Scalar(std::string_view key, T value, char any_tag, uint64_t number,
+                                     size_t number_size) {
+    const size_t key_length = key.size();
+    const size_t any_size = 1 + number_size;
+    const size_t entry_size = 4 + key_length + any_size;
+    if (key_length == 0 || entry_size >= 0x80 || static_cast<size_t>(limit_ - p_) < entry_size + 2)
+        [[unlikely]] {
+      General(key, value);
+      return;
+    }
+    char* p = p_;
+    p[0] = tag_;
+    p[1] = static_cast<char>(entry_size);
+    p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
+    p[3] = static_cast<char>(key_length);
+    const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
+    p += 4 + key_length;
+    p[0] = 0x12;  // KeyValue.value (2, length-delimited)
+    p[1] = static_cast<char>(any_size);
+    p[2] = any_tag;
+    p = any_tag == 0x21 ? PutFixed64(p + 3, number) : PutVarint(p + 3, number);
+    if (!key_ascii && !text::IsValidUtf8(key)) [[unlikely]] {
+      General(key, value);  // rewrites the entry from p_, repaired
+      return;
+    }
+    p_ = p;
+  }
+  template <class T>
+  void General(std::string_view key, T value) {
+    p_ = WriteKeyValueGeneral(w_, p_, tag_, key, value);
+    limit_ = w_.limit();
+  }
+
+  WireWriter& w_;
+  char* p_;
+  char* limit_;
+  char tag_;
+};
+
+// The attributes as repeated KeyValue (`field` < 16, so its tag is one byte).
+[[gnu::flatten]] void WriteAttributes(WireWriter& w, uint32_t field,
+                                      const otel::Attributes& attributes) {
+  if (attributes.empty()) return;
+  KeyValueCursor cursor(w, w.Room(0), static_cast<char>((field << 3) | kLengthDelimited));
+  attributes.Visit(cursor);
+  w.Commit(cursor.cursor());
 }
 
 // A `bytes` field of a size known at compile time (ids) at `p`: tag, length, bytes.
@@ -480,43 +577,10 @@ inline char* PutFixed64IfNonZero(char* p, char tag, uint64_t value) noexcept {
   }
 }
 
-// Span fields in field-number order (flags = 16 last), as protobuf serializes them.
-void WriteSpan(WireWriter& w, const otel::SpanData& data) {
-  const size_t span = w.Begin(2, kMedium);
-  // Fields 1-2, then 4-8 (around the rare trace_state), each run with a local cursor after one
-  // room check.
-  const std::string_view name = data.name;
-  // ids (18 + 10 + 10), name (<= 11 + size), kind (<= 11), times (2 x 9)
-  const size_t head_room = 38 + 11 + name.size() + 11 + 2 * 9;
-  char* p = w.Room(head_room);
-  p = PutFixedBytes(p, 0x0A, data.trace_id.bytes);  // trace_id (1)
-  p = PutFixedBytes(p, 0x12, data.span_id.bytes);   // span_id (2)
-  if (!data.trace_state.empty()) [[unlikely]] {
-    w.Commit(p);
-    w.String(3, data.trace_state);
-    p = w.Room(head_room);
-  }
-  if (data.parent_span_id.IsValid()) p = PutFixedBytes(p, 0x22, data.parent_span_id.bytes);
-  if (!name.empty()) {
-    char* const name_start = p;
-    *p++ = 0x2A;  // name (5, length-delimited)
-    p = PutVarint(p, name.size());
-    if (!CopyCheckAscii(p, name.data(), name.size()) && !text::IsValidUtf8(name)) [[unlikely]] {
-      w.Commit(name_start);
-      w.String(5, name);
-      p = w.Room(11 + 2 * 9);
-    } else {
-      p += name.size();
-    }
-  }
-  if (data.kind != otel::SpanKind{}) {
-    *p++ = 0x30;  // kind (6, varint)
-    p = PutVarint(p, static_cast<uint64_t>(data.kind));
-  }
-  p = PutFixed64IfNonZero(p, 0x39, data.start_time_unix_nano);  // 7
-  p = PutFixed64IfNonZero(p, 0x41, data.end_time_unix_nano);    // 8
+// Span fields 10-15: dropped attributes, events, dropped events, links, dropped links, status.
+// Rare on the hot path (all empty or zero), so out of line. Returns the committed cursor.
+[[gnu::noinline]] char* WriteSpanTail(WireWriter& w, char* p, const otel::SpanData& data) {
   w.Commit(p);
-  WriteAttributes(w, 9, data.attributes);
   w.VarintIfNonZero(10, data.attributes.dropped_count());
   for (const otel::Event& event : data.events) {
     const size_t e = w.Begin(11, kMedium);
@@ -546,15 +610,77 @@ void WriteSpan(WireWriter& w, const otel::SpanData& data) {
     w.VarintIfNonZero(3, static_cast<uint64_t>(data.status_code));
     w.End(status);
   }
+  return w.Room(0);
+}
+
+// Span fields in field-number order (flags = 16 last), as protobuf serializes them. One local
+// cursor from the Span's tag to its flags: the head after one room check, the attributes
+// through KeyValueCursor (Attributes::Visit inlined: flatten), the rare fields 10-15 out of
+// line. The Span's length gets 2 bytes up front (< 16 KiB, the usual size) and is fixed by
+// EndSlow when it does not fit them.
+[[gnu::flatten]] void WriteSpan(WireWriter& w, const otel::SpanData& data) {
+  const std::string_view name = data.name;
+  // Span tag + length (3), ids (18 + 10 + 10), name (<= 11 + size), kind (<= 11), times (2 x 9)
+  const size_t head_room = 3 + 38 + 11 + name.size() + 11 + 2 * 9;
+  char* p = w.Room(head_room);
+  *p = 0x12;  // ScopeSpans.spans (2, length-delimited)
+  const size_t length_at = w.Offset(p + 1);
+  p += 3;
+  p = PutFixedBytes(p, 0x0A, data.trace_id.bytes);  // trace_id (1)
+  p = PutFixedBytes(p, 0x12, data.span_id.bytes);   // span_id (2)
+  if (!data.trace_state.empty()) [[unlikely]] {
+    w.Commit(p);
+    w.String(3, data.trace_state);
+    p = w.Room(head_room);
+  }
+  if (data.parent_span_id.IsValid()) p = PutFixedBytes(p, 0x22, data.parent_span_id.bytes);
+  if (!name.empty()) {
+    char* const name_start = p;
+    *p++ = 0x2A;  // name (5, length-delimited)
+    p = PutVarint(p, name.size());
+    if (!CopyCheckAscii(p, name.data(), name.size()) && !text::IsValidUtf8(name)) [[unlikely]] {
+      w.Commit(name_start);
+      w.String(5, name);
+      p = w.Room(11 + 2 * 9);
+    } else {
+      p += name.size();
+    }
+  }
+  if (data.kind != otel::SpanKind{}) {
+    *p++ = 0x30;  // kind (6, varint)
+    p = PutVarint(p, static_cast<uint64_t>(data.kind));
+  }
+  p = PutFixed64IfNonZero(p, 0x39, data.start_time_unix_nano);  // 7
+  p = PutFixed64IfNonZero(p, 0x41, data.end_time_unix_nano);    // 8
+  KeyValueCursor attributes(w, p, 0x4A);                        // attributes (9)
+  data.attributes.Visit(attributes);
+  p = attributes.cursor();
+  char* limit = attributes.limit();
+  if (data.attributes.dropped_count() != 0 || !data.events.empty() ||
+      data.dropped_events_count != 0 || !data.links.empty() || data.dropped_links_count != 0 ||
+      data.status_code != otel::StatusCode::kUnset || !data.status_message.empty()) [[unlikely]] {
+    p = WriteSpanTail(w, p, data);
+    limit = w.limit();
+  }
   const uint32_t flags = SpanFlags(data.trace_flags, data.parent_is_remote);
   if (flags != 0) {
-    p = w.Room(6);
+    if (limit - p < 6) [[unlikely]] {
+      w.Commit(p);
+      p = w.Room(6);
+    }
     *p++ = static_cast<char>(0x85);  // flags (16, fixed32): tag 133 as a varint
     *p++ = 0x01;
     for (int i = 0; i < 4; ++i) *p++ = static_cast<char>(static_cast<uint8_t>(flags >> (8 * i)));
-    w.Commit(p);
   }
-  w.End(span);
+  w.Commit(p);
+  const size_t body_size = w.Offset(p) - length_at - 2;
+  if (body_size >= 0x80 && body_size < 0x4000) [[likely]] {
+    char* const length = w.At(length_at);
+    length[0] = static_cast<char>(static_cast<uint8_t>(body_size) | 0x80);
+    length[1] = static_cast<char>(body_size >> 7);
+  } else {
+    w.EndSlow(length_at, 2, body_size);
+  }
 }
 
 }  // namespace

@@ -424,5 +424,143 @@ TEST(OtlpWireEncoding, OneTracerBatchesMatchTheGroupedPath) {
   }
 }
 
+// Each value type has its own one-pass path (KeyValue under 128 bytes, non-empty key). Every
+// type against the message path: key lengths that put the entry at 126/127/128/129 bytes,
+// varints of every length (negative int64s are 10 bytes), uint64 on both sides of INT64_MAX,
+// empty keys, valid non-ASCII keys (kept as they are) and invalid ones (repaired), with the
+// exact bytes of a few entries checked by hand.
+TEST(OtlpWireEncoding, EveryValueTypeOnTheOnePassPath) {
+  std::vector<otel::AttributeValue> values = {
+      true,
+      false,
+      int64_t{0},
+      int64_t{1},
+      int64_t{-1},
+      std::numeric_limits<int64_t>::min(),
+      std::numeric_limits<int64_t>::max(),
+      uint64_t{0},
+      uint64_t{127},
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1,
+      std::numeric_limits<uint64_t>::max(),
+      0.0,
+      -0.0,
+      2.5,
+      -std::numeric_limits<double>::infinity(),
+      std::numeric_limits<double>::denorm_min(),
+      std::string_view(""),
+      std::string_view("v"),
+  };
+  for (int shift = 0; shift < 64; shift += 7) {
+    values.push_back(int64_t{1} << shift);
+    values.push_back((int64_t{1} << shift) - 1);
+    values.push_back(-(int64_t{1} << shift));
+  }
+  const std::vector<std::string> key_heads = {"k", "\xC3\xA9", "\xE2\x9C\x93", "\xFF", "k\x80"};
+  Batch batch;
+  size_t attributes = 0;
+  for (const std::string& head : key_heads) {
+    for (size_t key_length :
+         {size_t{1}, size_t{8}, size_t{17}, size_t{108}, size_t{109}, size_t{110}, size_t{111},
+          size_t{112}, size_t{113}, size_t{114}, size_t{115}, size_t{116}, size_t{117}, size_t{118},
+          size_t{119}, size_t{120}, size_t{121}, size_t{122}, size_t{130}}) {
+      if (key_length < head.size()) continue;
+      auto span = testing::MakeSimpleSpan(static_cast<uint8_t>(key_length));
+      std::string key = head + std::string(key_length - head.size(), 'x');
+      for (size_t i = 0; i < values.size(); ++i) {
+        key.back() = static_cast<char>('!' + i % 90);  // distinct keys of the same length
+        if (key.size() > 1) key[key.size() - 2] = static_cast<char>('!' + i / 90);
+        span->attributes.Set(key, values[i]);
+        ++attributes;
+      }
+      batch.push_back(std::move(span));
+    }
+  }
+  {
+    auto span = testing::MakeSimpleSpan(200);  // empty keys, one per type
+    span->attributes.Set("", true);
+    batch.push_back(std::move(span));
+    for (const otel::AttributeValue& value : values) {
+      auto one = testing::MakeSimpleSpan(201);
+      one->attributes.Set("", value);
+      batch.push_back(std::move(one));
+    }
+  }
+  EXPECT_GT(attributes, size_t{3000});
+  std::string buffer;
+  ExpectSameAsOldPath(batch, buffer);
+  // and each span alone from an empty buffer (growth mid-attributes)
+  for (auto& span : batch) {
+    Batch one;
+    one.push_back(std::move(span));
+    std::string fresh;
+    ExpectSameAsOldPath(one, fresh);
+    if (HasFatalFailure()) return;
+  }
+
+  // Exact bytes: tag 0x4A (Span.attributes), entry length, key, then the AnyValue.
+  const auto entry_bytes = [](std::string_view key, const otel::AttributeValue& value) {
+    auto span = std::make_unique<otel::SpanData>();
+    span->attributes.Set(key, value);
+    Batch one;
+    one.push_back(std::move(span));
+    std::string out;
+    internal::EncodeExportRequest(one, out);
+    const size_t at = out.find('\x4A');  // the entry, without the Span's flags after it
+    return at + 1 >= out.size() ? std::string()
+                                : out.substr(at, 2 + static_cast<uint8_t>(out[at + 1]));
+  };
+  using namespace std::string_literals;
+  EXPECT_EQ(entry_bytes("n", int64_t{-1}),
+            "\x4A\x10\x0A\x01n\x12\x0B\x18\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01"s);
+  EXPECT_EQ(entry_bytes("t", true), "\x4A\x07\x0A\x01t\x12\x02\x10\x01"s);
+  EXPECT_EQ(entry_bytes("f", false), "\x4A\x07\x0A\x01\x66\x12\x02\x10\x00"s);
+  EXPECT_EQ(entry_bytes("d", 2.5),
+            "\x4A\x0E\x0A\x01\x64\x12\x09\x21\x00\x00\x00\x00\x00\x00\x04\x40"s);
+  EXPECT_EQ(entry_bytes("u", uint64_t{300}), "\x4A\x08\x0A\x01u\x12\x03\x18\xAC\x02"s);
+  EXPECT_EQ(entry_bytes("\xC3\xA9", int64_t{5}), "\x4A\x08\x0A\x02\xC3\xA9\x12\x02\x18\x05"s);
+  EXPECT_EQ(entry_bytes("\xFF", int64_t{5}), "\x4A\x09\x0A\x03\xEF\xBF\xBD\x12\x02\x18\x05"s);
+}
+
+// Enough attributes that the output buffer grows while they are written (the one-pass paths
+// refresh their room limit after a write that grew it), from an empty buffer and from a reused
+// one, and spans whose length needs 1, 2 and 3 bytes (the Span's 2-byte guess is fixed up).
+TEST(OtlpWireEncoding, BufferGrowsWhileAttributesAreWritten) {
+  Batch batch;
+  for (size_t count : {size_t{0}, size_t{5}, size_t{300}, size_t{2000}}) {
+    auto span = testing::MakeSimpleSpan(static_cast<uint8_t>(count % 256));
+    for (size_t i = 0; i < count; ++i) {
+      const std::string key = "attribute." + std::to_string(i);
+      switch (i % 4) {
+        case 0:
+          span->attributes.Set(key, static_cast<int64_t>(i) * -977);
+          break;
+        case 1:
+          span->attributes.Set(key, std::string_view("a twenty-byte value"));
+          break;
+        case 2:
+          span->attributes.Set(key, i % 3 == 0);
+          break;
+        default:
+          span->attributes.Set(key, static_cast<double>(i) / 3);
+          break;
+      }
+    }
+    ASSERT_EQ(span->attributes.size(), count);
+    batch.push_back(std::move(span));
+  }
+  batch.push_back(std::make_unique<otel::SpanData>());  // an empty span: 2 bytes long
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Batch one;
+    one.push_back(std::move(batch[i]));
+    std::string fresh;
+    ExpectSameAsOldPath(one, fresh);
+    batch[i] = std::move(one.front());
+  }
+  std::string reused;
+  ExpectSameAsOldPath(batch, reused);
+  EXPECT_GT(reused.size(), size_t{60000});
+}
+
 }  // namespace
 }  // namespace vllora::otlp
