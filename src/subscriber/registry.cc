@@ -1,6 +1,7 @@
 #include "vllora/subscriber/registry.h"
 
 #include <bit>
+#include <cstdint>
 #include <new>
 
 namespace vllora {
@@ -11,9 +12,6 @@ int AllocateExtensionSlot() noexcept {
   int slot = next.fetch_add(1, std::memory_order_relaxed);
   return slot < kMaxExtensions ? slot : -1;
 }
-void DestroyExtension(void* value, void (*deleter)(void*)) noexcept {
-  if (value != nullptr && deleter != nullptr) deleter(value);
-}
 }  // namespace internal
 
 namespace {
@@ -21,6 +19,27 @@ namespace {
 using internal::SpanRecord;
 
 std::atomic<uint64_t> g_next_span_id{1};
+
+// Per-thread registry state, constant-initialised (no thread_local guard call).
+//  - Span ids: each thread takes a block of kIdBlock ids at a time, so threads starting spans at
+//    once do not all write one counter. Unique and never 0; not in global creation order.
+//  - The thread's stripe of Registry::live_spans_, assigned round-robin with its first id
+//    block. Any stripe keeps the sum right, so a thread that only closes spans uses stripe 0.
+constexpr uint64_t kIdBlock = 1024;
+struct ThreadState {
+  uint64_t next_id = 0;
+  uint64_t end_id = 0;
+  size_t stripe = 0;
+};
+constinit thread_local ThreadState tl_state;
+
+[[gnu::noinline]] void RefillIds(ThreadState& state) noexcept {
+  static std::atomic<size_t> next_stripe{0};
+  if (state.end_id == 0) state.stripe = next_stripe.fetch_add(1, std::memory_order_relaxed);
+  // Relaxed: ids only need to be unique.
+  state.next_id = g_next_span_id.fetch_add(kIdBlock, std::memory_order_relaxed);
+  state.end_id = state.next_id + kIdBlock;
+}
 
 SpanRecord* AsRecord(internal::SpanNode* node) noexcept { return static_cast<SpanRecord*>(node); }
 
@@ -152,7 +171,9 @@ int Registry::IndexOf(const Layer* layer) const noexcept {
 }
 
 uint64_t Registry::LiveSpans() const noexcept {
-  return live_spans_.load(std::memory_order_relaxed);
+  uint64_t sum = 0;  // unsigned wrap-around: a stripe may hold more closes than opens
+  for (const LiveStripe& stripe : live_spans_) sum += stripe.count.load(std::memory_order_relaxed);
+  return sum;
 }
 
 Interest Registry::RegisterCallsite(Callsite& cs) noexcept {
@@ -199,14 +220,16 @@ internal::SpanNode* Registry::NewSpan(const Callsite& cs, FieldSpan fields,
   if (record == nullptr) return nullptr;
   record->callsite = &cs;
   record->owner = this;
-  // Relaxed: ids only need to be unique.
-  record->id = g_next_span_id.fetch_add(1, std::memory_order_relaxed);
+  ThreadState& thread = tl_state;
+  if (thread.next_id == thread.end_id) [[unlikely]]
+    RefillIds(thread);
+  record->id = thread.next_id++;
   record->layer_mask = mask;
   if (parent != nullptr) {
     parent->AddRef();
     record->parent = AsRecord(parent);
   }
-  live_spans_.fetch_add(1, std::memory_order_relaxed);
+  live_spans_[thread.stripe % kLiveStripes].count.fetch_add(1, std::memory_order_relaxed);
   SpanRef ref(record);
   ForEachLayer(mask, [&](size_t i) { layers_[i].layer->OnNewSpan(ref, fields); });
   return record;
@@ -253,7 +276,7 @@ void Registry::CloseSpan(internal::SpanNode* span) noexcept {
   }
   SpanRecord* parent = record->parent;
   DeleteRecord(record);
-  live_spans_.fetch_sub(1, std::memory_order_relaxed);
+  live_spans_[tl_state.stripe % kLiveStripes].count.fetch_sub(1, std::memory_order_relaxed);
   if (parent != nullptr) parent->Release();
 }
 

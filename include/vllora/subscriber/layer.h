@@ -25,7 +25,9 @@ struct SpanRecord;
 /// Allocates a process-wide extension slot index (0..kMaxExtensions-1), or -1 when full.
 int AllocateExtensionSlot() noexcept;
 /// Runs an extension's deleter, when both are set.
-void DestroyExtension(void* value, void (*deleter)(void*)) noexcept;
+inline void DestroyExtension(void* value, void (*deleter)(void*)) noexcept {
+  if (value != nullptr && deleter != nullptr) deleter(value);
+}
 inline constexpr int kMaxExtensions = 8;
 /// Extensions up to this size (and pointer alignment) live inside the span's record.
 inline constexpr size_t kInlineExtensionBytes = 16;

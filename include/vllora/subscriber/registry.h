@@ -67,7 +67,14 @@ class Registry final : public Subscriber {
   };
   std::vector<Entry> layers_;
   uint64_t enter_exit_mask_ = 0;  // bit i: layers_[i] observes enter/exit
-  std::atomic<uint64_t> live_spans_{0};
+  // Live spans, counted in stripes so threads starting and closing spans at the same time do
+  // not write one cache line; a span may close on another stripe than it opened on, so only
+  // the sum (LiveSpans) is meaningful.
+  static constexpr size_t kLiveStripes = 8;
+  struct alignas(64) LiveStripe {
+    std::atomic<uint64_t> count{0};
+  };
+  std::array<LiveStripe, kLiveStripes> live_spans_{};
 };
 
 }  // namespace vllora

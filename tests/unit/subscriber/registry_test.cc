@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "support/recording_layer.h"
 #include "vllora/core/core.h"
 #include "vllora/subscriber/filter.h"
@@ -70,6 +74,43 @@ TEST(RegistryTest, EnterAndExitReachOnlyTheLayersThatObserveThem) {
   EXPECT_THAT(quiet->Take(), ElementsAre("new work{} parent=-", "close work"));
   EXPECT_THAT(observer->Take(),
               ElementsAre("new work{} parent=-", "enter work", "exit work", "close work"));
+  SetGlobalSubscriber(nullptr);
+}
+
+TEST(RegistryTest, LiveSpansAndIdsStayRightAcrossThreads) {
+  auto layer = std::make_shared<RecordingLayer>();
+  auto registry = Registry::Create();
+  registry->With(layer);
+  SetGlobalSubscriber(registry);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 1500;  // more than one block of ids per thread
+  std::vector<std::vector<Span>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        made[static_cast<size_t>(t)].push_back(VLLORA_INFO_SPAN("app", "s"));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(registry->LiveSpans(), static_cast<uint64_t>(kThreads * kPerThread));
+  std::set<uint64_t> ids;
+  for (const auto& list : made) {
+    for (const Span& span : list) ids.insert(SpanRef::FromSpan(span).id());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(ids.count(0), 0u);
+  // Closed on other threads than the ones that opened them (and on this one).
+  std::thread closer([&made] {
+    made[0].clear();
+    made[1].clear();
+  });
+  closer.join();
+  EXPECT_EQ(registry->LiveSpans(), static_cast<uint64_t>(2 * kPerThread));
+  made[2].clear();
+  made[3].clear();
+  EXPECT_EQ(registry->LiveSpans(), 0u);
   SetGlobalSubscriber(nullptr);
 }
 
