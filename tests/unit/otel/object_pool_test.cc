@@ -48,6 +48,30 @@ TEST(ObjectPoolTest, BlocksFreedOnAnotherThreadReachTheAllocatingThread) {
   for (void* p : again) Pool<72>::Free(p);
 }
 
+// A thread's cache cuts batches without walking its list: a `head` list below kBatch blocks and
+// one full batch. Freeing 3 batches and 5 blocks on one thread, then allocating as many: every
+// block comes back exactly once (5 from the head, the full batch, then the two spilled ones
+// from the depot), none is handed out twice, and the cycle repeats with the same blocks.
+TEST(ObjectPoolTest, SameThreadFreesAndAllocatesAcrossBatchBoundaries) {
+  constexpr size_t kCount = 3 * Pool<88>::kBatch + 5;
+  std::vector<void*> blocks;
+  for (size_t i = 0; i < kCount; ++i) blocks.push_back(Pool<88>::Allocate());
+  const std::set<void*> distinct(blocks.begin(), blocks.end());
+  ASSERT_EQ(distinct.size(), kCount);
+  for (int round = 0; round < 3; ++round) {
+    for (void* p : blocks) Pool<88>::Free(p);
+    std::set<void*> again;
+    for (size_t i = 0; i < kCount; ++i) {
+      void* p = Pool<88>::Allocate();
+      std::memset(p, 0x5A, 88);  // overwrites the links of a block still listed, if any
+      EXPECT_TRUE(again.insert(p).second) << "handed out twice, round " << round;
+    }
+    EXPECT_EQ(again, distinct) << "round " << round;
+    blocks.assign(again.begin(), again.end());
+  }
+  for (void* p : blocks) Pool<88>::Free(p);
+}
+
 TEST(ObjectPoolTest, ConcurrentProducersAndConsumer) {
   constexpr int kPerThread = 20000;
   std::vector<std::thread> threads;

@@ -48,7 +48,7 @@ class FixedSizePool {
     Node* node = static_cast<Node*>(p);
     node->next = cache.head;
     cache.head = node;
-    if (++cache.count >= 2 * kBatch) cache.Spill();
+    if (++cache.count == kBatch) cache.Rotate();
   }
 
  private:
@@ -71,19 +71,26 @@ class FixedSizePool {
 
   // Trivially destructible and constant-initialised, so the thread_local needs no guard on the
   // hot path; the drain at thread exit lives in Reaper, touched only when a block is cached.
+  // Two lists, so no walk is needed to cut a batch: `head` (fewer than kBatch blocks between
+  // calls; pushes and pops) and `full` (null or exactly kBatch blocks, linked by `next`).
   struct Cache {
     Node* head = nullptr;
-    uint32_t count = 0;
+    Node* full = nullptr;
+    uint32_t count = 0;  // blocks in `head`
     bool reaper_registered = false;
 
-    // Moves kBatch blocks to the depot (or to the system when the depot is full).
-    void Spill() noexcept {
-      Node* batch = head;
-      Node* last = head;
-      for (uint32_t i = 1; i < kBatch; ++i) last = last->next;
-      head = last->next;
-      last->next = nullptr;
-      count -= kBatch;
+    // `head` has just reached kBatch blocks: it becomes `full`, and a `full` batch already
+    // there moves to the depot (or to the system when the depot is full).
+    void Rotate() noexcept {
+      Node* batch = full;
+      full = head;
+      head = nullptr;
+      count = 0;
+      if (batch != nullptr) Spill(batch);
+    }
+
+    // Moves one batch of kBatch blocks to the depot (or to the system when the depot is full).
+    static void Spill(Node* batch) noexcept {
       Depot& depot = GetDepot();
       {
         std::lock_guard<SpinLock> guard(depot.lock);
@@ -94,21 +101,23 @@ class FixedSizePool {
           return;
         }
       }
-      while (batch != nullptr) {
-        Node* next = batch->next;
-        ::operator delete(batch);
-        batch = next;
+      FreeList(batch);
+    }
+
+    static void FreeList(Node* node) noexcept {
+      while (node != nullptr) {
+        Node* next = node->next;
+        ::operator delete(node);
+        node = next;
       }
     }
 
-    // At thread exit: full batches to the depot, the rest to the system.
+    // At thread exit: the full batch to the depot, the rest to the system.
     void Drain() noexcept {
-      while (count >= kBatch) Spill();
-      while (head != nullptr) {
-        Node* next = head->next;
-        ::operator delete(head);
-        head = next;
-      }
+      if (full != nullptr) Spill(full);
+      full = nullptr;
+      FreeList(head);
+      head = nullptr;
       count = 0;
     }
   };
@@ -124,7 +133,14 @@ class FixedSizePool {
     cache.reaper_registered = true;
   }
 
+  // `head` is empty: takes the thread's own full batch, else one from the depot.
   static bool Refill(Cache& cache) noexcept {
+    if (cache.full != nullptr) {
+      cache.head = cache.full;
+      cache.full = nullptr;
+      cache.count = kBatch;
+      return true;
+    }
     if (!cache.reaper_registered) RegisterReaper(cache);
     Depot& depot = GetDepot();
     std::lock_guard<SpinLock> guard(depot.lock);
