@@ -40,6 +40,20 @@ class WireReader {
   uint64_t position() const { return base_ + static_cast<uint64_t>(p_ - begin_); }
 
   bool Varint(uint64_t* value) {
+    if (end_ - p_ >= 10) [[likely]] {  // the longest varint fits in this slice: no slice checks
+      const uint8_t* p = p_;
+      uint64_t result = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        const uint8_t byte = *p++;
+        result |= uint64_t{byte & 0x7FU} << shift;
+        if (byte < 0x80) {
+          p_ = p;
+          *value = result;
+          return true;
+        }
+      }
+      return false;
+    }
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       uint8_t byte = 0;
@@ -51,6 +65,30 @@ class WireReader {
       }
     }
     return false;
+  }
+
+  // The innermost level's usual case: counts the consecutive entries with the one-byte tag
+  // `tag` and a 1-2 byte length that lie wholly in this slice and end by `end`, and moves past
+  // them. Stops at anything else (left to the general loop, which checks it).
+  uint64_t SkipRun(uint8_t tag, uint64_t end) {
+    uint64_t n = 0;
+    const uint8_t* p = p_;
+    const uint8_t* limit = end_;
+    if (end - base_ < static_cast<uint64_t>(limit - begin_)) limit = begin_ + (end - base_);
+    while (limit - p >= 3 && p[0] == tag) {
+      size_t size = p[1];
+      const uint8_t* body = p + 2;
+      if (size >= 0x80) {
+        if (p[2] >= 0x80) break;
+        size = (size & 0x7FU) | (size_t{p[2]} << 7);
+        ++body;
+      }
+      if (size > static_cast<size_t>(limit - body)) break;
+      p = body + size;
+      ++n;
+    }
+    p_ = p;
+    return n;
   }
 
   // Skips `n` bytes; false if the request ends first.
@@ -99,7 +137,12 @@ class WireReader {
 // Spans themselves are skipped, not read. False on malformed framing.
 bool CountNested(WireReader& reader, uint64_t end, const uint32_t* path, int depth,
                  uint64_t* spans) {
+  const uint8_t run_tag = static_cast<uint8_t>(path[0] << 3 | 2);  // path[0] < 16
   while (reader.position() < end) {
+    if (depth == 0) {  // spans: the common ones without the general loop
+      *spans += reader.SkipRun(run_tag, end);
+      if (reader.position() >= end) break;
+    }
     uint64_t tag = 0;
     if (!reader.Varint(&tag)) return false;
     bool ok = false;
