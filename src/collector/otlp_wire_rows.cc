@@ -520,8 +520,14 @@ class Decoder {
     SpanBatch::Row row;
     if (problems.empty()) {
       size_t start = text_.size();
-      AppendUuid(trace_id);
-      Set(row, SpanBatch::kTraceId, Since(start));
+      // Spans of one trace are usually sent together: they share the trace id's text (less to
+      // write here, and the store keeps a parameter bound to the same slice).
+      if (last_trace_.length >= 0 && trace_id == last_trace_id_) {
+        Set(row, SpanBatch::kTraceId, last_trace_);
+      } else {
+        AppendUuid(trace_id);
+        Set(row, SpanBatch::kTraceId, Since(start));
+      }
       start = text_.size();
       AppendDecimalId(span_id);
       Set(row, SpanBatch::kSpanId, Since(start));
@@ -545,7 +551,12 @@ class Decoder {
     Set(row, SpanBatch::kAttribute, Since(start));
     start = text_.size();
     if (!Events(message)) return false;
-    Set(row, SpanBatch::kEvents, Since(start));
+    if (text_.size() - start == 2 && no_events_.length >= 0) {
+      text_.resize(start);  // "[]": most spans have no events and share one slice
+      Set(row, SpanBatch::kEvents, no_events_);
+    } else {
+      Set(row, SpanBatch::kEvents, Since(start));
+    }
     if (!problems.empty()) {
       text_.resize(mark);
       rejections_.Add(index, problems);
@@ -584,6 +595,12 @@ class Decoder {
     row.start_time_us = static_cast<int64_t>(start_ns / 1000);
     row.finish_time_us = static_cast<int64_t>(end_ns / 1000);
     out_.batch.rows.push_back(row);
+    // Slices to share, taken from a stored span only (a rejected span's text is dropped).
+    last_trace_id_ = trace_id;
+    last_trace_ = Slice{row.offset[SpanBatch::kTraceId], row.length[SpanBatch::kTraceId]};
+    if (no_events_.length < 0 && row.length[SpanBatch::kEvents] == 2) {
+      no_events_ = Slice{row.offset[SpanBatch::kEvents], 2};
+    }
     return true;
   }
 
@@ -631,6 +648,9 @@ class Decoder {
   int64_t next_index_ = 0;
   Slice resource_json_, resource_tenant_, resource_thread_, resource_run_, resource_project_,
       resource_label_, scope_name_, header_tenant_slice_, default_tenant_slice_;
+  // The previous stored span's trace id (wire bytes) and its text; the first "[]" events text.
+  std::string_view last_trace_id_;
+  Slice last_trace_, no_events_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "vllora/collector/span_store.h"
 
 #include <future>
+#include <string_view>
 #include <utility>
 
 namespace vllora::collector {
@@ -37,18 +38,34 @@ bool SpanBatch::Add(const SpanRow& row) {
     if (value != nullptr) total += value->size();
   });
   if (total > kMaxText || text.size() > kMaxText - total) return false;
-  Row& out = rows.emplace_back();
+  // A text equal to the previous row's in the same column shares its slice (the resource, scope,
+  // tenant, events, trace id ... of a request's rows): less text to copy, and the writer leaves a
+  // statement parameter that already holds the slice as it is. Span ids and attributes are
+  // nearly always different and are not compared.
+  const Row* previous = rows.empty() ? nullptr : &rows.back();
+  Row out;
   size_t column = 0;
   ForEachText(row, [&](const std::string* value) {
-    out.offset[column] = static_cast<uint32_t>(text.size());
-    out.length[column] = value != nullptr ? static_cast<int32_t>(value->size()) : -1;
-    if (value != nullptr) text += *value;
+    if (value == nullptr) {
+      out.offset[column] = static_cast<uint32_t>(text.size());
+      out.length[column] = -1;
+    } else if (previous != nullptr && column != kSpanId && column != kAttribute &&
+               previous->length[column] == static_cast<int32_t>(value->size()) &&
+               std::string_view(text.data() + previous->offset[column], value->size()) == *value) {
+      out.offset[column] = previous->offset[column];
+      out.length[column] = previous->length[column];
+    } else {
+      out.offset[column] = static_cast<uint32_t>(text.size());
+      out.length[column] = static_cast<int32_t>(value->size());
+      text += *value;
+    }
     ++column;
   });
   out.start_time_us = row.start_time_us;
   out.finish_time_us = row.finish_time_us;
   out.kind = row.kind;
   out.status_code = row.status_code;
+  rows.push_back(out);
   return true;
 }
 

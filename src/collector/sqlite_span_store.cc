@@ -74,8 +74,10 @@ constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);
 
 // Rows per INSERT statement: one statement step inserts up to this many rows (its cursors on the
-// table and its four indexes are opened once, not once per row). 20 parameters per row.
-constexpr size_t kRowsPerStatement = 32;
+// table and its four indexes are opened once, not once per row). 20 parameters per row (1,280 per
+// statement, far below SQLite's 32,766). 64 rows took 1.2% fewer writer instructions per row
+// than 32.
+constexpr size_t kRowsPerStatement = 64;
 constexpr int kColumnsPerRow = 20;
 
 // WAL size at which a checkpoint is started (SQLite's default is 1000 pages of 4 KiB), and beyond
@@ -137,9 +139,10 @@ int64_t NowUs() {
 }
 
 // A prepared multi-row INSERT and what its parameters hold. Bindings survive sqlite3_reset, so a
-// parameter that already holds the NULL or integer to bind is left as it is: most of a row's
-// NULL columns, its kind and status, and the commit time repeat from one statement step to the
-// next, and each sqlite3_bind_* call costs ~60-80 instructions.
+// parameter that already holds the NULL, integer or static text to bind is left as it is: most of
+// a row's NULL columns, its kind and status, the commit time and its shared text slices repeat
+// from one statement step to the next, and each sqlite3_bind_* call costs ~60-80 instructions
+// (~200 for a text: the old value is released and the new one checked).
 class InsertStatement {
  public:
   InsertStatement() = default;
@@ -157,35 +160,50 @@ class InsertStatement {
       return false;
     }
     const size_t parameters = rows * static_cast<size_t>(kColumnsPerRow) + 1;  // 1-based
-    state_.assign(parameters, State::kOther);
-    value_.assign(parameters, 0);
+    bound_.assign(parameters, Bound{});
     return true;
   }
 
   sqlite3_stmt* get() const noexcept { return stmt_; }
 
   void BindNull(int index) {
-    const auto i = static_cast<size_t>(index);
-    if (state_[i] == State::kNull) return;
-    state_[i] = sqlite3_bind_null(stmt_, index) == SQLITE_OK ? State::kNull : State::kOther;
+    Bound& bound = bound_[static_cast<size_t>(index)];
+    if (bound.state == State::kNull) return;
+    bound.state = sqlite3_bind_null(stmt_, index) == SQLITE_OK ? State::kNull : State::kOther;
   }
   void BindInt(int index, int64_t value) {
-    const auto i = static_cast<size_t>(index);
-    if (state_[i] == State::kInt && value_[i] == value) return;
-    state_[i] = sqlite3_bind_int64(stmt_, index, value) == SQLITE_OK ? State::kInt : State::kOther;
-    value_[i] = value;
+    Bound& bound = bound_[static_cast<size_t>(index)];
+    if (bound.state == State::kInt && bound.value == value) return;
+    bound.state =
+        sqlite3_bind_int64(stmt_, index, value) == SQLITE_OK ? State::kInt : State::kOther;
+    bound.value = value;
   }
-  // SQLITE_STATIC: the text must outlive the statement step that reads it.
+  // SQLITE_STATIC: the text must outlive the statement step that reads it. SQLite keeps only the
+  // pointer and length of a static text and reads the bytes when the statement steps, so a
+  // parameter that already holds this pointer and length is left as it is: it reads the same
+  // bytes (whatever they held when it was bound). Rows of a request share the slices of their
+  // resource, scope, tenant, and often trace id and events, so most of a row's text parameters
+  // repeat from one statement step to the next.
   void BindText(int index, const char* text, int length) {
-    state_[static_cast<size_t>(index)] = State::kOther;
-    sqlite3_bind_text(stmt_, index, text, length, SQLITE_STATIC);
+    Bound& bound = bound_[static_cast<size_t>(index)];
+    if (bound.state == State::kText && bound.text == text && bound.value == length) return;
+    bound.state = sqlite3_bind_text(stmt_, index, text, length, SQLITE_STATIC) == SQLITE_OK
+                      ? State::kText
+                      : State::kOther;
+    bound.text = text;
+    bound.value = length;
   }
 
  private:
-  enum class State : uint8_t { kOther, kNull, kInt };
+  enum class State : uint8_t { kOther, kNull, kInt, kText };
   sqlite3_stmt* stmt_ = nullptr;
-  std::vector<State> state_;  // by parameter index
-  std::vector<int64_t> value_;
+  // What a parameter holds (by parameter index).
+  struct Bound {
+    const char* text = nullptr;  // kText: the pointer
+    int64_t value = 0;           // kInt: the value; kText: the length
+    State state = State::kOther;
+  };
+  std::vector<Bound> bound_;
 };
 
 }  // namespace

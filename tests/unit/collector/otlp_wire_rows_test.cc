@@ -264,6 +264,50 @@ TEST(CollectorOtlpWireRows, RejectedSpansAreCountedAndLeaveNoText) {
   ExpectSameAsReference(bytes, "");
 }
 
+// Spans of one trace share the trace id's text, spans without events share one "[]"; a rejected
+// span's text (dropped) is never shared, and a different trace id in between gets its own text.
+TEST(CollectorOtlpWireRows, SpansShareTraceIdAndEmptyEventsText) {
+  const std::string other_trace(16, '\x22');
+  const std::string event = Len(11, Fixed64(1, 7000) + Len(2, "ev"));
+  const auto span = [](const std::string& trace, char id, const std::string& extra) {
+    return Len(2, Len(1, trace) + Len(2, std::string(7, '\0') + id) + Len(5, "s") + extra);
+  };
+  const std::string rejected = Len(2, Len(1, other_trace) + Len(2, std::string(7, '\0') + '\x01') +
+                                          Len(5, "s") + Fixed64(7, 5000) + Fixed64(8, 4000));
+  const std::string request = Request(
+      "", "",
+      rejected + span(kTraceId, '\x02', "") + span(kTraceId, '\x03', event) +
+          span(other_trace, '\x04', "") + span(kTraceId, '\x05', "") + span(kTraceId, '\x06', ""));
+  DecodedRequest decoded;
+  ASSERT_EQ(DecodeOtlpWireRows(request, "", &decoded), WireDecode::kOk);
+  ASSERT_EQ(decoded.batch.size(), 5u);
+  EXPECT_EQ(decoded.rejected_spans, 1);
+  const std::string uuid = "01020304-0506-0708-090a-0b0c0d0e0f10";
+  const std::vector<std::string> traces = {uuid, uuid, "22222222-2222-2222-2222-222222222222", uuid,
+                                           uuid};
+  const std::vector<std::string> span_ids = {"2", "3", "4", "5", "6"};
+  for (size_t i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(decoded.batch.Get(i).trace_id, traces[i]);
+    EXPECT_EQ(decoded.batch.Get(i).span_id, span_ids[i]);
+  }
+  EXPECT_EQ(decoded.batch.Get(1).events, R"([{"name":"ev","time_us":7,"attributes":{}}])");
+  for (size_t i : std::initializer_list<size_t>{0, 2, 3, 4})
+    EXPECT_EQ(decoded.batch.Get(i).events, "[]") << i;
+  const auto& rows = decoded.batch.rows;
+  EXPECT_EQ(rows[1].offset[SpanBatch::kTraceId], rows[0].offset[SpanBatch::kTraceId]);
+  EXPECT_NE(rows[2].offset[SpanBatch::kTraceId], rows[0].offset[SpanBatch::kTraceId]);
+  // After the other trace, the first trace's id is written again (only the last one is kept).
+  EXPECT_NE(rows[3].offset[SpanBatch::kTraceId], rows[0].offset[SpanBatch::kTraceId]);
+  EXPECT_EQ(rows[4].offset[SpanBatch::kTraceId], rows[3].offset[SpanBatch::kTraceId]);
+  for (size_t i : std::initializer_list<size_t>{2, 3, 4}) {
+    EXPECT_EQ(rows[i].offset[SpanBatch::kEvents], rows[0].offset[SpanBatch::kEvents]) << i;
+  }
+  // One "[]" and three UUIDs in the text, each once.
+  EXPECT_EQ(decoded.batch.text.find("[]"), decoded.batch.text.rfind("[]"));
+  ExpectSameAsReference(request, "");
+}
+
 TEST(CollectorOtlpWireRows, MergedMessagesMatchProtobuf) {
   const std::string ids = Len(1, kTraceId) + Len(2, kSpanId);
   // Two resources (attribute lists concatenated), two scopes (last name wins), two statuses
@@ -460,6 +504,41 @@ TEST(CollectorOtlpWireRows, BatchRoundTripsSpanRows) {
   ExpectSameRow(batch.Get(1), row, 1);
   EXPECT_EQ(batch.Text(0, SpanBatch::kParentSpanId), std::nullopt);
   EXPECT_EQ(batch.Text(0, SpanBatch::kThreadId), std::string_view(""));
+}
+
+// Add shares the previous row's slice for an equal text (never for span ids or attributes);
+// every row still reads back exactly.
+TEST(CollectorOtlpWireRows, BatchAddSharesTextEqualToThePreviousRow) {
+  SpanRow a;
+  a.trace_id = "trace-1";
+  a.span_id = "1";
+  a.operation_name = "op";
+  a.attribute = R"({"k":1})";
+  a.tenant = "tenant";
+  a.resource = R"({"service.name":"x"})";
+  a.scope_name = "scope";
+  SpanRow b = a;
+  b.span_id = "1";      // equal span id and attribute: still copied
+  b.tenant = "tenanT";  // same length, other text
+  SpanRow c = b;
+  c.trace_id = "trace-2";
+  c.span_id = "3";
+  SpanBatch batch;
+  for (const SpanRow* row : {&a, &b, &c}) ASSERT_TRUE(batch.Add(*row));
+  ExpectSameRow(batch.Get(0), a, 0);
+  ExpectSameRow(batch.Get(1), b, 1);
+  ExpectSameRow(batch.Get(2), c, 2);
+  const auto& rows = batch.rows;
+  EXPECT_EQ(rows[1].offset[SpanBatch::kTraceId], rows[0].offset[SpanBatch::kTraceId]);
+  EXPECT_EQ(rows[1].offset[SpanBatch::kResource], rows[0].offset[SpanBatch::kResource]);
+  EXPECT_EQ(rows[2].offset[SpanBatch::kResource], rows[0].offset[SpanBatch::kResource]);
+  EXPECT_EQ(rows[1].offset[SpanBatch::kScopeName], rows[0].offset[SpanBatch::kScopeName]);
+  EXPECT_EQ(rows[1].offset[SpanBatch::kEvents], rows[0].offset[SpanBatch::kEvents]);
+  EXPECT_NE(rows[1].offset[SpanBatch::kTenant], rows[0].offset[SpanBatch::kTenant]);
+  EXPECT_EQ(rows[2].offset[SpanBatch::kTenant], rows[1].offset[SpanBatch::kTenant]);
+  EXPECT_NE(rows[2].offset[SpanBatch::kTraceId], rows[1].offset[SpanBatch::kTraceId]);
+  EXPECT_NE(rows[1].offset[SpanBatch::kSpanId], rows[0].offset[SpanBatch::kSpanId]);
+  EXPECT_NE(rows[1].offset[SpanBatch::kAttribute], rows[0].offset[SpanBatch::kAttribute]);
 }
 
 }  // namespace

@@ -216,6 +216,39 @@ TEST_F(SqliteSpanStoreTest, RowsAreStoredExactlyAndDuplicatesIgnored) {
   EXPECT_EQ(store->Stats().rows_ignored, 1u);
 }
 
+// The writer leaves a text parameter alone when it is bound to the same pointer and length (SQLite
+// reads static text when the statement steps). The second request below reuses the first one's
+// buffer (the store hands it back), with every slice at the same offset and of the same length but
+// other bytes: each row must be stored with its own request's text, in both statements (64 + 6).
+TEST_F(SqliteSpanStoreTest, ReusedBufferWithSameSlicesStoresTheNewText) {
+  auto store = SqliteSpanStore::Open({.path = path_});
+  ASSERT_NE(store, nullptr);
+  const auto request = [](char c, int first_id) {
+    std::vector<SpanRow> rows;
+    for (int i = 0; i < 70; ++i) {
+      SpanRow row = Row(std::to_string(first_id + i));
+      row.trace_id.back() = c;
+      row.tenant = std::string(4, c);
+      row.resource = std::string(R"({"r":")") + c + "\"}";
+      row.scope_name = std::string(3, c);
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  EXPECT_EQ(store->Write(request('a', 1000)).inserted, 70u);
+  EXPECT_EQ(store->Write(request('b', 2000)).inserted, 70u);
+  store->Close();
+  std::vector<std::string> expected;
+  for (int i = 0; i < 140; ++i) {
+    const char c = i < 70 ? 'a' : 'b';
+    expected.push_back(std::to_string(i < 70 ? 1000 + i : 2000 + i - 70) + "|" + std::string(4, c) +
+                       R"(|{"r":")" + c + R"("}|)" + std::string(3, c) + "|" + c);
+  }
+  EXPECT_EQ(Query("SELECT span_id || '|' || tenant || '|' || resource || '|' || scope_name || '|' "
+                  "|| substr(trace_id, 36) FROM traces ORDER BY rowid"),
+            expected);
+}
+
 TEST_F(SqliteSpanStoreTest, WritesAfterCloseFailAtOnce) {
   auto store = SqliteSpanStore::Open({.path = path_});
   ASSERT_NE(store, nullptr);
@@ -242,14 +275,14 @@ TEST_F(SqliteSpanStoreTest, ManyConcurrentWritersAreGroupCommitted) {
   EXPECT_LE(store->Stats().transactions, 200u);
 }
 
-// A request is inserted by statements of up to 32 rows each; 100 rows take 4 statements (32, 32,
-// 32, 4). Every row must land exactly once, in order, and duplicates (inside the request, and of an
+// A request is inserted by statements of up to 64 rows each; 201 rows take 4 statements (64, 64,
+// 64, 9). Every row must land exactly once, in order, and duplicates (inside the request, and of an
 // earlier request) must be counted per request.
 TEST_F(SqliteSpanStoreTest, LargeRequestsAreStoredInOrderWithExactCounts) {
   auto store = SqliteSpanStore::Open({.path = path_});
   ASSERT_NE(store, nullptr);
   std::vector<SpanRow> first;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 200; ++i) {
     SpanRow row = Row(std::to_string(1000 + i));
     row.operation_name = "op" + std::to_string(i);
     row.start_time_us = i;
@@ -259,23 +292,23 @@ TEST_F(SqliteSpanStoreTest, LargeRequestsAreStoredInOrderWithExactCounts) {
   first.push_back(Row("1000"));  // duplicate inside the request: ignored
   const WriteResult a = store->Write(first);
   EXPECT_TRUE(a.ok);
-  EXPECT_EQ(a.inserted, 100u);
+  EXPECT_EQ(a.inserted, 200u);
   std::vector<SpanRow> second;
-  for (int i = 95; i < 140; ++i) second.push_back(Row(std::to_string(1000 + i)));  // 5 known
+  for (int i = 195; i < 240; ++i) second.push_back(Row(std::to_string(1000 + i)));  // 5 known
   const WriteResult b = store->Write(second);
   EXPECT_TRUE(b.ok);
   EXPECT_EQ(b.inserted, 40u);
   store->Close();
-  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"140"});
+  EXPECT_EQ(Query("SELECT count(*) FROM traces"), std::vector<std::string>{"240"});
   const auto ids = Query("SELECT span_id FROM traces ORDER BY rowid");
-  ASSERT_EQ(ids.size(), 140u);
+  ASSERT_EQ(ids.size(), 240u);
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], std::to_string(1000 + i));
   EXPECT_EQ(
       Query("SELECT operation_name || '|' || start_time_us || '|' || quote(thread_id) FROM "
-            "traces WHERE span_id IN ('1000', '1031', '1032', '1099', '1100') ORDER BY rowid"),
-      (std::vector<std::string>{"op0|0|'th0'", "op31|31|NULL", "op32|32|NULL", "op99|99|'th99'",
+            "traces WHERE span_id IN ('1000', '1063', '1064', '1199', '1200') ORDER BY rowid"),
+      (std::vector<std::string>{"op0|0|'th0'", "op63|63|'th63'", "op64|64|NULL", "op199|199|NULL",
                                 "op|10|NULL"}));
-  EXPECT_EQ(store->Stats().rows_inserted, 140u);
+  EXPECT_EQ(store->Stats().rows_inserted, 240u);
   EXPECT_EQ(store->Stats().rows_ignored, 6u);
 }
 
