@@ -59,6 +59,8 @@ class FieldReader {
     }
   }
   bool bad() const noexcept { return bad_; }
+  // Where the next field starts.
+  const char* position() const noexcept { return reinterpret_cast<const char*>(p_); }
 
  private:
   bool Fail() noexcept {
@@ -470,9 +472,16 @@ class Decoder {
     const int64_t index = next_index_++;
     std::string_view trace_id, span_id, parent_span_id, name, status_message;
     uint64_t kind = 0, start_ns = 0, end_ns = 0, status_code = 0;
+    // The stretch of the message from the first attribute (event) field to the end of the last:
+    // the attributes and events are read from these alone, not by reading every field again.
+    const char* attributes_begin = nullptr;
+    const char* attributes_end = nullptr;
+    const char* events_begin = nullptr;
+    const char* events_end = nullptr;
     FieldReader reader(message);
     Field f;
-    while (reader.Next(f)) {
+    const char* field_start = reader.position();
+    for (; reader.Next(f); field_start = reader.position()) {
       switch (f.number) {
         case 1:
           if (f.wire == kLen) trace_id = f.bytes;
@@ -494,6 +503,18 @@ class Decoder {
           break;
         case 8:
           if (f.wire == kFixed64) end_ns = f.value;
+          break;
+        case 9:
+          if (f.wire == kLen) {
+            if (attributes_begin == nullptr) attributes_begin = field_start;
+            attributes_end = reader.position();
+          }
+          break;
+        case 11:
+          if (f.wire == kLen) {
+            if (events_begin == nullptr) events_begin = field_start;
+            events_end = reader.position();
+          }
           break;
         case 13:  // links: not stored, but protobuf parses them
           if (f.wire == kLen && !Link(f.bytes)) return false;
@@ -546,11 +567,14 @@ class Decoder {
     // request if they were malformed); its text is dropped afterwards.
     MappedKeys keys;
     size_t start = text_.size();
-    const std::string_view messages[] = {message};
+    const std::string_view messages[] = {
+        std::string_view(attributes_begin, static_cast<size_t>(attributes_end - attributes_begin))};
     if (!KeyValueObject(text_, messages, 9, 0, &keys)) return false;
     Set(row, SpanBatch::kAttribute, Since(start));
     start = text_.size();
-    if (!Events(message)) return false;
+    if (!Events(std::string_view(events_begin, static_cast<size_t>(events_end - events_begin)))) {
+      return false;
+    }
     if (text_.size() - start == 2 && no_events_.length >= 0) {
       text_.resize(start);  // "[]": most spans have no events and share one slice
       Set(row, SpanBatch::kEvents, no_events_);
@@ -604,7 +628,8 @@ class Decoder {
     return true;
   }
 
-  // [{"name":...,"time_us":...,"attributes":{...}},...] of the span's events.
+  // [{"name":...,"time_us":...,"attributes":{...}},...] of the span's events (the fields numbered
+  // 11 of `span`, which may be the stretch of a span message that holds them).
   bool Events(std::string_view span) {
     text_.push_back('[');
     bool first = true;
