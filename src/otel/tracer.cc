@@ -23,6 +23,21 @@ uint8_t SampledFlags(SamplingDecision decision) noexcept {
 
 std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
                                         const StartSpanOptions& options) noexcept {
+  return std::unique_ptr<Span>(Start(nullptr, name, options));
+}
+
+Span* Tracer::StartSpanIn(void* storage, std::string_view name,
+                          const StartSpanOptions& options) noexcept {
+  return Start(storage, name, options);
+}
+
+Span* Tracer::Start(void* storage, std::string_view name,
+                    const StartSpanOptions& options) noexcept {
+  // Builds the Span in `storage`, or allocates it (may throw bad_alloc) when there is none.
+  const auto make = [storage](auto&&... args) -> Span* {
+    if (storage != nullptr) return ::new (storage) Span(std::forward<decltype(args)>(args)...);
+    return new Span(std::forward<decltype(args)>(args)...);
+  };
   const Context& context =
       options.context != nullptr ? *options.context : internal::CurrentContextRef();
   const SpanContext& parent = options.parent != nullptr ? *options.parent : context.span_context();
@@ -40,9 +55,8 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
   try {
     // acquire: pairs with the release in Shutdown so a span started after it is non-recording.
     if (state.shut_down.load(std::memory_order_acquire)) {
-      return std::unique_ptr<Span>(
-          new Span(has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
-                              : SpanContext(trace_id, span_id, 0, false)));
+      return make(has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
+                             : SpanContext(trace_id, span_id, 0, false));
     }
     // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
     // skips ShouldSample and its SamplingResult; the span shares the parent's tracestate, as
@@ -61,7 +75,7 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
     }
     const uint8_t flags = span_context.trace_flags();
     if (result.decision == SamplingDecision::kDrop) {
-      return std::unique_ptr<Span>(new Span(std::move(span_context)));
+      return make(std::move(span_context));
     }
 
     auto data = std::make_unique<SpanData>();
@@ -99,13 +113,13 @@ std::unique_ptr<Span> Tracer::StartSpan(std::string_view name,
       data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
     }
 
-    std::unique_ptr<Span> span(new Span(std::move(span_context), std::move(data), state_.get()));
+    Span* span = make(std::move(span_context), std::move(data), state_.get());
     for (SpanProcessor* processor : state.on_start) processor->OnStart(*span, context);
     return span;
   } catch (...) {
     // Out of memory: fall back to a non-recording span (or null if even that fails).
     try {
-      return std::unique_ptr<Span>(new Span(SpanContext(trace_id, span_id, 0, false)));
+      return make(SpanContext(trace_id, span_id, 0, false));
     } catch (...) {
       return nullptr;
     }

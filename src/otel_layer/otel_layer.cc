@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -17,12 +18,22 @@ namespace {
 
 // The SDK span of a facade span. One per facade span, shared by every OTel layer (the registry
 // keys extensions by type), so layers sharing a tracer find each other's spans as parents.
+// The SDK span itself lives in `storage` (Tracer::StartSpanIn), and the extension inside the
+// registry's span record (SpanRef::Emplace): bridging a span allocates neither.
 struct OtelSpanExt {
-  std::unique_ptr<otel::Span> span;
+  explicit OtelSpanExt(const Layer* layer) noexcept : owner(layer) {}
+  OtelSpanExt(const OtelSpanExt&) = delete;
+  OtelSpanExt& operator=(const OtelSpanExt&) = delete;
+  ~OtelSpanExt() {
+    if (span != nullptr) std::destroy_at(span);
+  }
+
+  otel::Span* span = nullptr;  // in `storage` once started
   const Layer* owner;
+  alignas(otel::Span) std::byte storage[sizeof(otel::Span)];
 };
-// Small enough to live inside the registry's span record (SpanRef::Emplace): no allocation.
-static_assert(sizeof(OtelSpanExt) <= internal::kInlineExtensionBytes);
+static_assert(sizeof(OtelSpanExt) <= internal::kInlineExtensionBytes &&
+              alignof(OtelSpanExt) <= alignof(void*));
 
 constexpr size_t kInlineAttributes = 32;
 
@@ -250,8 +261,9 @@ class OtelLayerImpl final : public Layer {
       const PlainFields plain{fields, options_.with_location ? &span.metadata() : nullptr};
       start.fill_attributes = &FillPlainFields;
       start.fill_source = &plain;
-      std::unique_ptr<otel::Span> otel_span = tracer_->StartSpan(span.metadata().name, start);
-      if (otel_span != nullptr) span.Emplace<OtelSpanExt>(OtelSpanExt{std::move(otel_span), this});
+      if (OtelSpanExt* ext = span.Emplace<OtelSpanExt>(this)) {
+        ext->span = tracer_->StartSpanIn(ext->storage, span.metadata().name, start);
+      }
       return;
     }
     StartWithSpecialFields(span, fields, start);
@@ -308,8 +320,10 @@ class OtelLayerImpl final : public Layer {
     }
     start.attributes = std::span<const otel::KeyValueView>(attributes.data(), count);
 
-    std::unique_ptr<otel::Span> otel_span = tracer_->StartSpan(name, start);
-    if (otel_span == nullptr) return;
+    OtelSpanExt* ext = span.Emplace<OtelSpanExt>(this);
+    if (ext == nullptr) return;
+    ext->span = tracer_->StartSpanIn(ext->storage, name, start);
+    otel::Span* otel_span = ext->span;
     if (overflow) {
       for (const Field& field : fields) {
         if (field.key != "otel.kind" && field.key != "otel.name") ApplyField(*otel_span, field);
@@ -317,7 +331,6 @@ class OtelLayerImpl final : public Layer {
     } else {
       for (size_t i = 0; i < deferred_count; ++i) ApplyField(*otel_span, fields[deferred[i]]);
     }
-    span.Emplace<OtelSpanExt>(OtelSpanExt{std::move(otel_span), this});
   }
 
   void OnRecord(SpanRef span, FieldSpan fields) noexcept override {

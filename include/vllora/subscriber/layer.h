@@ -29,8 +29,9 @@ inline void DestroyExtension(void* value, void (*deleter)(void*)) noexcept {
   if (value != nullptr && deleter != nullptr) deleter(value);
 }
 inline constexpr int kMaxExtensions = 8;
-/// Extensions up to this size (and pointer alignment) live inside the span's record.
-inline constexpr size_t kInlineExtensionBytes = 16;
+/// Extensions up to this size (and pointer alignment) live inside the span's record. Big
+/// enough for the OTel layer's extension, which holds the SDK span itself.
+inline constexpr size_t kInlineExtensionBytes = 112;
 template <class T>
 int ExtensionSlot() noexcept {
   static const int slot = AllocateExtensionSlot();

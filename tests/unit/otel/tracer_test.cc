@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,6 +265,40 @@ TEST(TracerTest, SpanLimitsApplied) {
   EXPECT_EQ(spans[0]->dropped_events_count, 1U);
   EXPECT_EQ(spans[0]->links.size(), 1U);
   EXPECT_EQ(spans[0]->dropped_links_count, 1U);
+}
+
+TEST(TracerTest, SpansStartedInCallerStorageRecordEndAndAreDestroyedInPlace) {
+  Fixture f = MakeFixture();
+  alignas(Span) std::byte parent_storage[sizeof(Span)];
+  alignas(Span) std::byte child_storage[sizeof(Span)];
+  Span* parent = f.tracer->StartSpanIn(parent_storage, "parent");
+  ASSERT_EQ(static_cast<void*>(parent), static_cast<void*>(parent_storage));
+  ASSERT_TRUE(parent->IsRecording());
+  StartSpanOptions options;
+  options.parent = &parent->context();
+  const KeyValueView attributes[] = {{"k", int64_t{7}}};
+  options.attributes = attributes;
+  Span* child = f.tracer->StartSpanIn(child_storage, "child", options);
+  ASSERT_EQ(static_cast<void*>(child), static_cast<void*>(child_storage));
+  child->End();
+  std::destroy_at(child);
+  std::destroy_at(parent);  // destroying an unended span ends it, as with StartSpan
+  auto spans = f.storage->Take();
+  ASSERT_EQ(spans.size(), 2U);
+  EXPECT_EQ(spans[0]->name, "child");
+  EXPECT_EQ(spans[0]->parent_span_id, spans[1]->span_id);
+  EXPECT_EQ(spans[0]->trace_id, spans[1]->trace_id);
+  EXPECT_EQ(spans[0]->attributes.Find("k"), AttributeValue(int64_t{7}));
+  EXPECT_EQ(spans[1]->name, "parent");
+
+  // A dropped span is non-recording, still in the caller's storage.
+  auto off = TracerProvider::builder().WithSampler(MakeAlwaysOffSampler()).Build();
+  alignas(Span) std::byte dropped_storage[sizeof(Span)];
+  Span* dropped = off->GetTracer("t")->StartSpanIn(dropped_storage, "dropped");
+  ASSERT_EQ(static_cast<void*>(dropped), static_cast<void*>(dropped_storage));
+  EXPECT_FALSE(dropped->IsRecording());
+  EXPECT_TRUE(dropped->context().IsValid());
+  std::destroy_at(dropped);
 }
 
 TEST(TracerTest, SamplerAndShutdown) {
