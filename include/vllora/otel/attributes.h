@@ -270,7 +270,9 @@ class Attributes {
   /// attribute's alternative (bool, int64_t, uint64_t, double or std::string_view), so the
   /// visitor needs one overload per type (or a generic lambda) and no variant. The list's
   /// members are read once before the loop: a visitor that writes through a char* (an encoder)
-  /// does not make them reload per attribute. The list must not change during the visit.
+  /// does not make them reload per attribute. The list must not change during the visit. A
+  /// visitor that keeps a cursor in its own members gains only if Visit is inlined into its
+  /// caller (the OTLP wire encoder marks its callers [[gnu::flatten]]).
   template <class Visitor>
   void Visit(Visitor&& visitor) const {
     const Entry* table = entries();
