@@ -308,6 +308,28 @@ TEST(CollectorOtlpWireRows, SpansShareTraceIdAndEmptyEventsText) {
   ExpectSameAsReference(request, "");
 }
 
+// Attributes and events are read from the stretch between the first and the last of their fields:
+// fields of other kinds in between (and repeated fields split by them) change nothing.
+TEST(CollectorOtlpWireRows, InterleavedAttributesAndEvents) {
+  const std::string event_a = Len(11, Fixed64(1, 3000) + Len(2, "a"));
+  const std::string event_b = Len(11, Fixed64(1, 4000) + Len(2, "b"));
+  const std::string span =
+      Len(9, Kv("k1", StringValue("v1"))) + event_a + Len(1, kTraceId) +
+      Len(9, Kv("k2", VarintField(3, 7))) + Len(2, kSpanId) + VarintField(99, 1) + Len(5, "n") +
+      Fixed64(9, 5) /* field 9 of the wrong wire type: skipped */ + event_b +
+      Len(9, Kv("k3", StringValue("v3"))) + Fixed64(7, 1000) + Fixed64(8, 2000);
+  const std::string bytes = Request("", "", Len(2, span));
+  DecodedRequest decoded;
+  ASSERT_EQ(DecodeOtlpWireRows(bytes, "", &decoded), WireDecode::kOk);
+  ASSERT_EQ(decoded.batch.size(), 1u);
+  const SpanRow row = decoded.batch.Get(0);
+  EXPECT_EQ(row.attribute, R"({"k1":"v1","k2":7,"k3":"v3"})");
+  EXPECT_EQ(row.events, R"([{"name":"a","time_us":3,"attributes":{}},)"
+                        R"({"name":"b","time_us":4,"attributes":{}}])");
+  EXPECT_EQ(row.operation_name, "n");
+  ExpectSameAsReference(bytes, "");
+}
+
 TEST(CollectorOtlpWireRows, MergedMessagesMatchProtobuf) {
   const std::string ids = Len(1, kTraceId) + Len(2, kSpanId);
   // Two resources (attribute lists concatenated), two scopes (last name wins), two statuses
