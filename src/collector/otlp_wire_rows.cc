@@ -567,14 +567,16 @@ class Decoder {
     // request if they were malformed); its text is dropped afterwards.
     MappedKeys keys;
     size_t start = text_.size();
-    const std::string_view messages[] = {
-        std::string_view(attributes_begin, static_cast<size_t>(attributes_end - attributes_begin))};
+    // (An empty stretch still points into the message: no reader starts from a null pointer.)
+    const auto stretch = [message](const char* begin, const char* end) {
+      return begin != nullptr ? std::string_view(begin, static_cast<size_t>(end - begin))
+                              : message.substr(0, 0);
+    };
+    const std::string_view messages[] = {stretch(attributes_begin, attributes_end)};
     if (!KeyValueObject(text_, messages, 9, 0, &keys)) return false;
     Set(row, SpanBatch::kAttribute, Since(start));
     start = text_.size();
-    if (!Events(std::string_view(events_begin, static_cast<size_t>(events_end - events_begin)))) {
-      return false;
-    }
+    if (!Events(stretch(events_begin, events_end))) return false;
     if (text_.size() - start == 2 && no_events_.length >= 0) {
       text_.resize(start);  // "[]": most spans have no events and share one slice
       Set(row, SpanBatch::kEvents, no_events_);
