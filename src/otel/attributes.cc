@@ -118,15 +118,6 @@ Attributes::Attributes(const Attributes& other)
 
 Attributes::Attributes(Attributes&& other) noexcept { MoveFrom(std::move(other)); }
 
-Attributes::Attributes(std::byte* buffer, size_t bytes) noexcept
-    : block_(buffer),
-      // Half of the block for the entry table (8 entries in 384 bytes), the rest for bytes.
-      entry_capacity_(static_cast<uint32_t>(bytes / (2 * sizeof(Entry)))),
-      bytes_capacity_(static_cast<uint32_t>(bytes - sizeof(Entry) * (bytes / (2 * sizeof(Entry))))),
-      borrowed_(true) {
-  static_assert(sizeof(Entry) == 24, "InlineAttributes documents 24 bytes per entry");
-}
-
 Attributes& Attributes::operator=(const Attributes& other) {
   if (this != &other) CopyFrom(other);
   return *this;
@@ -137,9 +128,8 @@ Attributes& Attributes::operator=(Attributes&& other) noexcept {
   return *this;
 }
 
-Attributes::~Attributes() { ReleaseBlock(); }
-
 void Attributes::ReleaseBlock() noexcept {
+  static_assert(sizeof(Entry) == kEntryBytes, "InlineAttributes documents 24 bytes per entry");
   if (!borrowed_) FreeBlock(block_, BlockBytes());
 }
 

@@ -96,7 +96,9 @@ class Attributes {
   Attributes(Attributes&& other) noexcept;
   Attributes& operator=(const Attributes& other);
   Attributes& operator=(Attributes&& other) noexcept;
-  ~Attributes();
+  ~Attributes() {
+    if (!borrowed_ && block_ != nullptr) ReleaseBlock();
+  }
 
   /// Sets `key` to `value`, copying the bytes. Replaces an existing value for `key`.
   /// A new key beyond the count limit is refused and counted in dropped_count(); string values
@@ -324,7 +326,14 @@ class Attributes {
  protected:
   /// Starts empty on `buffer` (`bytes` long, aligned for any fundamental type), which this
   /// object uses without owning it until a bigger block is needed. For InlineAttributes only.
-  Attributes(std::byte* buffer, size_t bytes) noexcept;
+  /// A list whose block is `buffer` (`bytes` long, not owned): half of it for the entry table
+  /// (8 entries in 384 bytes), the rest for keys and string values.
+  Attributes(std::byte* buffer, size_t bytes) noexcept
+      : block_(buffer),
+        entry_capacity_(static_cast<uint32_t>(bytes / (2 * kEntryBytes))),
+        bytes_capacity_(static_cast<uint32_t>(bytes - kEntryBytes * (bytes / (2 * kEntryBytes)))),
+        borrowed_(true) {}
+  static constexpr size_t kEntryBytes = 24;  // sizeof(Entry), checked in attributes.cc
   /// Copies `other` into the current block when it fits (no allocation), else allocates.
   void CopyFrom(const Attributes& other);
   /// Takes `other`'s block if it owns one; copies a borrowed one (nothrow: what cannot be
