@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -164,41 +165,18 @@ class Attributes {
       used_ += value.size();
       return true;
     }
-    bool AddBool(std::string_view key, bool value) noexcept {
-      Entry* e = Begin(key, 0);
-      if (e != nullptr) e->value.b = value;
-      return e != nullptr;
-    }
-    bool AddInt(std::string_view key, int64_t value) noexcept {
-      Entry* e = Begin(key, 1);
-      if (e != nullptr) e->value.i = value;
-      return e != nullptr;
-    }
-    bool AddUint(std::string_view key, uint64_t value) noexcept {
-      Entry* e = Begin(key, 2);
-      if (e != nullptr) e->value.u = value;
-      return e != nullptr;
-    }
-    bool AddDouble(std::string_view key, double value) noexcept {
-      Entry* e = Begin(key, 3);
-      if (e != nullptr) e->value.d = value;
-      return e != nullptr;
-    }
+    bool AddBool(std::string_view key, bool value) noexcept { return AddScalar(key, value); }
+    bool AddInt(std::string_view key, int64_t value) noexcept { return AddScalar(key, value); }
+    bool AddUint(std::string_view key, uint64_t value) noexcept { return AddScalar(key, value); }
+    bool AddDouble(std::string_view key, double value) noexcept { return AddScalar(key, value); }
     /// Any AttributeValue (a switch on its alternative).
     bool Add(std::string_view key, const AttributeValue& value) noexcept {
       if (const auto* str = std::get_if<std::string_view>(&value)) return AddString(key, *str);
-      Entry* e = Begin(key, static_cast<uint8_t>(value.index()));
-      if (e == nullptr) return false;
-      if (const auto* i = std::get_if<int64_t>(&value)) {
-        e->value.i = *i;
-      } else if (const auto* u = std::get_if<uint64_t>(&value)) {
-        e->value.u = *u;
-      } else if (const auto* d = std::get_if<double>(&value)) {
-        e->value.d = *d;
-      } else if (const auto* b = std::get_if<bool>(&value)) {
-        e->value.b = *b;
-      }
-      return true;
+      if (const auto* i = std::get_if<int64_t>(&value)) return AddScalar(key, *i);
+      if (const auto* u = std::get_if<uint64_t>(&value)) return AddScalar(key, *u);
+      if (const auto* d = std::get_if<double>(&value)) return AddScalar(key, *d);
+      const auto* b = std::get_if<bool>(&value);
+      return b != nullptr && AddScalar(key, *b);
     }
     /// Makes the attributes added so far the list's contents.
     void Commit() noexcept {
@@ -208,6 +186,29 @@ class Attributes {
     }
 
    private:
+    // A scalar attribute: its type index (as in AttributeValue) and its value.
+    template <class T>
+    bool AddScalar(std::string_view key, T value) noexcept {
+      static_assert(std::is_same_v<T, bool> || std::is_same_v<T, int64_t> ||
+                    std::is_same_v<T, uint64_t> || std::is_same_v<T, double>);
+      constexpr uint8_t kType = std::is_same_v<T, bool>       ? 0
+                                : std::is_same_v<T, int64_t>  ? 1
+                                : std::is_same_v<T, uint64_t> ? 2
+                                                              : 3;
+      Entry* e = Begin(key, kType);
+      if (e == nullptr) return false;
+      if constexpr (kType == 0) {
+        e->value.b = value;
+      } else if constexpr (kType == 1) {
+        e->value.i = value;
+      } else if constexpr (kType == 2) {
+        e->value.u = value;
+      } else {
+        e->value.d = value;
+      }
+      return true;
+    }
+
     Entry* Begin(std::string_view key, uint8_t type) noexcept {
       if (count_ >= entry_room_ || key.size() > byte_room_ - used_) return nullptr;
       // A key whose digest is new cannot repeat an earlier one; only a digest seen before
