@@ -106,12 +106,12 @@ Span::EnterGuard::EnterGuard(internal::SpanNode* span) noexcept : span_(span), p
   if (span_ == nullptr) return;  // entering a disabled span leaves the current span as it is
   span_->AddRef();
   prev_ = internal::ExchangeCurrent(span_);
-  span_->owner->Enter(span_);
+  if (span_->notify_enter_exit) span_->owner->Enter(span_);
 }
 
 Span::EnterGuard::~EnterGuard() {
   if (span_ == nullptr) return;
-  span_->owner->Exit(span_);
+  if (span_->notify_enter_exit) span_->owner->Exit(span_);
   internal::SpanNode* entered = internal::ExchangeCurrent(prev_);
   if (entered != nullptr) entered->Release();
 }

@@ -225,6 +225,7 @@ internal::SpanNode* Registry::NewSpan(const Callsite& cs, FieldSpan fields,
     RefillIds(thread);
   record->id = thread.next_id++;
   record->layer_mask = mask;
+  record->notify_enter_exit = (mask & enter_exit_mask_) != 0;
   if (parent != nullptr) {
     parent->AddRef();
     record->parent = AsRecord(parent);

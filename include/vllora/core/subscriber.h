@@ -23,6 +23,8 @@ namespace internal {
 /// callsite and the subscriber that owns it. Subscribers derive their span records from it.
 struct SpanNode {
   std::atomic<uint32_t> refs{1};
+  /// False when the owner has nothing to do on enter/exit: Enter guards then skip the calls.
+  bool notify_enter_exit = true;
   const Callsite* callsite = nullptr;
   Subscriber* owner = nullptr;
   uint64_t id = 0;  ///< unique for the process lifetime, never 0
