@@ -454,33 +454,24 @@ class KeyValueCursor {
   char* limit() const noexcept { return limit_; }
 
   [[gnu::always_inline]] void operator()(std::string_view key, std::string_view value) {
-    const size_t key_length = key.size();
     const size_t value_length = value.size();
     // key (1 + 1 + key), value (1 + 1 + AnyValue: 1 + 1 + value)
-    const size_t entry_size = 6 + key_length + value_length;
-    if (key_length == 0 || entry_size >= 0x80 || static_cast<size_t>(limit_ - p_) < entry_size + 2)
-        [[unlikely]] {
+    const size_t entry_size = 6 + key.size() + value_length;
+    if (!Fits(key, entry_size)) [[unlikely]] {
       General(key, value);
       return;
     }
-    char* p = p_;
-    p[0] = tag_;
-    p[1] = static_cast<char>(entry_size);
-    p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
-    p[3] = static_cast<char>(key_length);
-    const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
-    p += 4 + key_length;
-    p[0] = 0x12;  // KeyValue.value (2, length-delimited)
-    p[1] = static_cast<char>(2 + value_length);
-    p[2] = 0x0A;  // AnyValue.string_value (1, length-delimited)
-    p[3] = static_cast<char>(value_length);
-    const bool value_ascii = CopyCheckAscii(p + 4, value.data(), value_length);
+    bool key_ascii = false;
+    char* p = Head(key, entry_size, 2 + value_length, key_ascii);
+    p[0] = 0x0A;  // AnyValue.string_value (1, length-delimited)
+    p[1] = static_cast<char>(value_length);
+    const bool value_ascii = CopyCheckAscii(p + 2, value.data(), value_length);
     if (!(key_ascii && value_ascii) && !(text::IsValidUtf8(key) && text::IsValidUtf8(value)))
         [[unlikely]] {
       General(key, value);  // rewrites the entry from p_, repaired
       return;
     }
-    p_ = p + 4 + value_length;
+    p_ = p + 2 + value_length;
   }
   [[gnu::always_inline]] void operator()(std::string_view key, int64_t value) {
     const auto number = static_cast<uint64_t>(value);  // two's complement, as protobuf's int64
@@ -509,30 +500,41 @@ class KeyValueCursor {
   template <class T>
   [[gnu::always_inline]] void Scalar(std::string_view key, T value, char any_tag, uint64_t number,
                                      size_t number_size) {
-    const size_t key_length = key.size();
     const size_t any_size = 1 + number_size;
-    const size_t entry_size = 4 + key_length + any_size;
-    if (key_length == 0 || entry_size >= 0x80 || static_cast<size_t>(limit_ - p_) < entry_size + 2)
-        [[unlikely]] {
+    const size_t entry_size = 4 + key.size() + any_size;
+    if (!Fits(key, entry_size)) [[unlikely]] {
       General(key, value);
       return;
     }
-    char* p = p_;
-    p[0] = tag_;
-    p[1] = static_cast<char>(entry_size);
-    p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
-    p[3] = static_cast<char>(key_length);
-    const bool key_ascii = CopyCheckAscii(p + 4, key.data(), key_length);
-    p += 4 + key_length;
-    p[0] = 0x12;  // KeyValue.value (2, length-delimited)
-    p[1] = static_cast<char>(any_size);
-    p[2] = any_tag;
-    p = any_tag == 0x21 ? PutFixed64(p + 3, number) : PutVarint(p + 3, number);
+    bool key_ascii = false;
+    char* p = Head(key, entry_size, any_size, key_ascii);
+    p[0] = any_tag;
+    p = any_tag == 0x21 ? PutFixed64(p + 1, number) : PutVarint(p + 1, number);
     if (!key_ascii && !text::IsValidUtf8(key)) [[unlikely]] {
       General(key, value);  // rewrites the entry from p_, repaired
       return;
     }
     p_ = p;
+  }
+  // The one-pass path: a non-empty key, the whole KeyValue under 128 bytes (every length one
+  // byte), and room for it and the next entry's tag and length.
+  [[gnu::always_inline]] bool Fits(std::string_view key, size_t entry_size) const noexcept {
+    return !key.empty() && entry_size < 0x80 && static_cast<size_t>(limit_ - p_) >= entry_size + 2;
+  }
+  // Writes the KeyValue's tag and length, its key, and the value's tag and length at p_;
+  // returns where the AnyValue's contents go. `key_ascii`: whether the key was all ASCII.
+  [[gnu::always_inline]] char* Head(std::string_view key, size_t entry_size, size_t any_size,
+                                    bool& key_ascii) noexcept {
+    char* p = p_;
+    p[0] = tag_;
+    p[1] = static_cast<char>(entry_size);
+    p[2] = 0x0A;  // KeyValue.key (1, length-delimited)
+    p[3] = static_cast<char>(key.size());
+    key_ascii = CopyCheckAscii(p + 4, key.data(), key.size());
+    p += 4 + key.size();
+    p[0] = 0x12;  // KeyValue.value (2, length-delimited)
+    p[1] = static_cast<char>(any_size);
+    return p + 2;
   }
   template <class T>
   void General(std::string_view key, T value) {
