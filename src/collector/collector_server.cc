@@ -83,18 +83,7 @@ bool DecodeJsonRows(const std::string& body, std::string_view header_tenant,
                     internal::DecodedRequest* out, std::string* error) {
   ExportRequest parsed;
   if (!internal::DecodeOtlpJson(body, &parsed, error)) return false;
-  internal::MappedRequest mapped = internal::MapExportRequest(parsed, header_tenant);
-  out->batch.rows.reserve(mapped.rows.size());
-  for (const SpanRow& row : mapped.rows) {
-    if (!out->batch.Add(row)) {
-      out->batch.clear();
-      *error = "request too large";
-      return false;
-    }
-  }
-  out->rejected_spans = mapped.rejected_spans;
-  out->error_message = std::move(mapped.error_message);
-  return true;
+  return internal::PackMappedRequest(internal::MapExportRequest(parsed, header_tenant), out, error);
 }
 
 std::string EncodeResponse(const Answer& answer) {

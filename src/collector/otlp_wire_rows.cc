@@ -702,7 +702,10 @@ bool DecodeOtlpProtobufRows(std::string_view bytes, std::string_view header_tena
   if (DecodeOtlpWireRows(bytes, header_tenant, out) == WireDecode::kOk) return true;
   ExportRequest request;
   if (!ParseOtlpProtobuf(bytes, &request, error)) return false;
-  MappedRequest mapped = MapExportRequest(request, header_tenant);
+  return PackMappedRequest(MapExportRequest(request, header_tenant), out, error);
+}
+
+bool PackMappedRequest(MappedRequest mapped, DecodedRequest* out, std::string* error) {
   out->batch.rows.reserve(mapped.rows.size());
   for (const SpanRow& row : mapped.rows) {
     if (!out->batch.Add(row)) {
