@@ -49,7 +49,9 @@ SpanRecord* AsRecord(internal::SpanNode* node) noexcept { return static_cast<Spa
 // the thread exits.
 class RecordCache {
  public:
-  static constexpr uint32_t kMaxCached = 256;
+  // A record is ~1 KiB (its extensions hold the OTel layer's SDK span inline): 64 cover deep
+  // nesting and bursts of sibling spans, at most 64 KiB per thread.
+  static constexpr uint32_t kMaxCached = 64;
   ~RecordCache() {
     tl_dead = true;  // spans closed later in this thread's teardown use the heap
     while (head_ != nullptr) {
