@@ -452,9 +452,12 @@ TEST(OtlpWireEncoding, EveryValueTypeOnTheOnePassPath) {
       std::string_view("v"),
   };
   for (int shift = 0; shift < 64; shift += 7) {
-    values.push_back(int64_t{1} << shift);
-    values.push_back((int64_t{1} << shift) - 1);
-    values.push_back(-(int64_t{1} << shift));
+    // In unsigned arithmetic (2^63 - 1 and -2^63 would overflow int64_t), then converted
+    // modulo 2^64: 2^shift, 2^shift - 1 and -2^shift.
+    const uint64_t bit = uint64_t{1} << shift;
+    values.push_back(static_cast<int64_t>(bit));
+    values.push_back(static_cast<int64_t>(bit - 1));
+    values.push_back(static_cast<int64_t>(uint64_t{0} - bit));
   }
   const std::vector<std::string> key_heads = {"k", "\xC3\xA9", "\xE2\x9C\x93", "\xFF", "k\x80"};
   Batch batch;
