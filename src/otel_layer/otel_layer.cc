@@ -127,6 +127,15 @@ struct PlainFields {
 };
 constexpr size_t kLocationAttributes = 3;
 
+// Constructs the kLocationAttributes code.* views of `m` at views[count...]; returns the new
+// count. The caller has checked the room.
+size_t AppendLocationViews(const Metadata& m, InlineViews& views, size_t count) noexcept {
+  new (&views[count++]) otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
+  new (&views[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
+  new (&views[count++]) otel::KeyValueView{"code.namespace", m.target};
+  return count;
+}
+
 void FillPlainFields(const void* source, otel::Attributes& list) {
   const auto& plain = *static_cast<const PlainFields*>(source);
   {
@@ -156,13 +165,7 @@ void FillPlainFields(const void* source, otel::Attributes& list) {
   for (const Field& field : plain.fields) {
     if (EmplaceAttribute(&views[count], field.key, field.value)) ++count;
   }
-  if (plain.location != nullptr) {
-    const Metadata& m = *plain.location;
-    new (&views[count++])
-        otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
-    new (&views[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
-    new (&views[count++]) otel::KeyValueView{"code.namespace", m.target};
-  }
+  if (plain.location != nullptr) count = AppendLocationViews(*plain.location, views, count);
   list.SetAll(std::span<const otel::KeyValueView>(views.data(), count), 4, 192);
 }
 
@@ -284,10 +287,7 @@ class OtelLayerImpl final : public Layer {
     std::string_view name = span.metadata().name;
     for (size_t i = 0; i < fields.size(); ++i) {
       const Field& field = fields[i];
-      // Every special key starts with 'o' ("otel.") or 'e' ("error"): one byte decides for
-      // the usual field.
-      const bool plain = field.key.empty() || (field.key[0] != 'o' && field.key[0] != 'e');
-      if (plain && count < attributes.size()) {
+      if (!IsSpecialKey(field.key) && count < attributes.size()) {
         // Converted in place (no temporary variant); the slot is taken only if it converts.
         if (EmplaceAttribute(&attributes[count], field.key, field.value)) ++count;
         continue;
@@ -300,23 +300,14 @@ class OtelLayerImpl final : public Layer {
         name = field.value.str();
         continue;
       }
-      bool needs_api = IsSpecial(field.key) || field.key == "error";
-      if (!needs_api && count < attributes.size()) {
-        if (EmplaceAttribute(&attributes[count], field.key, field.value)) ++count;
-        continue;
-      }
       if (deferred_count < deferred.size() && i <= UINT16_MAX) {
         deferred[deferred_count++] = static_cast<uint16_t>(i);
       } else {
         overflow = true;
       }
     }
-    if (options_.with_location && count + 3 <= attributes.size()) {
-      const Metadata& m = span.metadata();
-      new (&attributes[count++])
-          otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
-      new (&attributes[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
-      new (&attributes[count++]) otel::KeyValueView{"code.namespace", m.target};
+    if (options_.with_location && count + kLocationAttributes <= attributes.size()) {
+      count = AppendLocationViews(span.metadata(), attributes, count);
     }
     start.attributes = std::span<const otel::KeyValueView>(attributes.data(), count);
 
