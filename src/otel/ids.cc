@@ -127,6 +127,12 @@ SpanId RandomSpanId() noexcept {
   return id;
 }
 
+// Marks random bytes as a UUID v4: version nibble 4, variant 10xx.
+void SetUuidV4Bits(TraceId& id) noexcept {
+  id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);
+  id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);
+}
+
 // Fills a root span's ids from one generator state: one reseed check, three words.
 template <bool kUuid>
 void FillRootIds(TraceId& trace_id, SpanId& span_id) noexcept {
@@ -135,10 +141,7 @@ void FillRootIds(TraceId& trace_id, SpanId& span_id) noexcept {
   do {
     const uint64_t words[2] = {rng.Next(), rng.Next()};
     std::memcpy(trace_id.bytes.data(), words, sizeof(words));
-    if constexpr (kUuid) {
-      trace_id.bytes[6] = static_cast<uint8_t>((trace_id.bytes[6] & 0x0F) | 0x40);  // version 4
-      trace_id.bytes[8] = static_cast<uint8_t>((trace_id.bytes[8] & 0x3F) | 0x80);  // variant
-    }
+    if constexpr (kUuid) SetUuidV4Bits(trace_id);
   } while (!trace_id.IsValid());  // a UUID never is all-zero: the version nibble is set
   do {
     const uint64_t word = rng.Next();
@@ -166,8 +169,7 @@ class UuidIdGenerator final : public IdGenerator {
   TraceId GenerateTraceId() noexcept override {
     TraceId id;
     FillRandom(id.bytes.data(), 2);
-    id.bytes[6] = static_cast<uint8_t>((id.bytes[6] & 0x0F) | 0x40);  // version 4
-    id.bytes[8] = static_cast<uint8_t>((id.bytes[8] & 0x3F) | 0x80);  // variant 10xx
+    SetUuidV4Bits(id);
     return id;  // never all-zero: the version nibble is set
   }
   SpanId GenerateSpanId() noexcept override { return RandomSpanId(); }
