@@ -1,14 +1,24 @@
 // B5 (issue 7): collector ingest throughput. Starts `vllora-collector serve` on free ports with a
-// fresh database, then 4 concurrent OTLP/gRPC exporters (one channel each, one request in flight
-// each, as a BatchSpanProcessor does) send B1-shaped spans (name chat_completion, three 20-byte
-// string attributes, one int64). A span counts when its Export() call returned OK, i.e. after the
-// collector committed it. With --preencoded, every request is encoded once before the clock starts
-// and its bytes are sent through a generic stub (same wire bytes), so that on a small machine the
-// exporters' own encoding does not compete with the collector for the cores. Prints:
+// fresh database, then 4 concurrent exporters (one request in flight each, as a
+// BatchSpanProcessor does) send B1-shaped spans (name chat_completion, three 20-byte string
+// attributes, one int64). A span counts when its Export() call returned OK, i.e. after the
+// collector committed it. Three ways to be an exporter:
+//   default       the project's own OtlpGrpcExporter (default options except the endpoint and
+//                 max_concurrent_requests = 1), fed SpanData batches built before the clock
+//                 starts; Export() encodes inside the clock, as it does for a user.
+//   --message     the generated stub with ExportTraceServiceRequest messages built before the
+//                 clock (protobuf's message serialization runs inside the clock); one channel
+//                 per exporter.
+//   --preencoded  every request encoded once before the clock starts, its bytes sent through a
+//                 generic stub (same wire bytes): only the collector's work and gRPC's remain,
+//                 so on a small machine the exporters' encoding does not compete for the cores.
+// Prints:
+//   b5_mode=exporter|message|preencoded
 //   b5_spans_per_s=N      spans acknowledged per second of wall time
 //   b5_peak_rss_mib=M     the collector's VmHWM after the run
 //   b5_rows_in_db=K       rows in the database after SIGTERM (must equal the spans sent)
 //   b5_collector_cpu_us_per_span=C  the collector's CPU time (all threads) per acknowledged span
+//   b5_load_cpu_us_per_span=L       this process's CPU time during the clock per span
 // Exit status 1 when a request fails or the row count differs.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -34,10 +44,13 @@
 #include <vector>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "vllora/otel/span_data.h"
+#include "vllora/otlp/otlp_grpc_exporter.h"
 
 namespace {
 
 namespace otlp = opentelemetry::proto;
+namespace otel = vllora::otel;
 using otlp::collector::trace::v1::ExportTraceServiceRequest;
 using otlp::collector::trace::v1::ExportTraceServiceResponse;
 using otlp::collector::trace::v1::TraceService;
@@ -156,6 +169,45 @@ std::vector<ExportTraceServiceRequest> BuildRequests(int index, size_t batches, 
   return requests;
 }
 
+using SpanBatch = std::vector<std::unique_ptr<otel::SpanData>>;
+
+// The same spans as BuildRequests(index, ...) (same ids, names, attributes), as SDK SpanData for
+// an OtlpGrpcExporter: one resource and one scope object shared by all, as from one Tracer.
+std::vector<SpanBatch> BuildSpanBatches(
+    int index, size_t batches, size_t batch, const std::shared_ptr<const otel::Resource>& resource,
+    const std::shared_ptr<const otel::InstrumentationScope>& scope) {
+  std::mt19937_64 rng(static_cast<uint64_t>(index) * 7919U + 1U);
+  std::vector<SpanBatch> out(batches);
+  uint64_t span_counter = static_cast<uint64_t>(index) << 40;
+  const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  for (auto& spans : out) {
+    const std::string trace_bytes = RandomBytes(rng, 16);
+    otel::TraceId trace_id;
+    std::memcpy(trace_id.bytes.data(), trace_bytes.data(), trace_id.bytes.size());
+    spans.reserve(batch);
+    for (size_t k = 0; k < batch; ++k) {
+      auto span = std::make_unique<otel::SpanData>();
+      span->name = "chat_completion";
+      span->kind = otel::SpanKind::kInternal;
+      span->resource = resource;
+      span->scope = scope;
+      span->trace_id = trace_id;
+      span->span_id = otel::SpanId::FromUint64(++span_counter);
+      span->trace_flags = 1;  // sampled
+      span->start_time_unix_nano = now;
+      span->end_time_unix_nano = now + 1000;
+      for (const char* key : {"model_name", "provider_name", "thread_name"}) {
+        span->attributes.Set(key, std::string_view("abcdefghijklmnopqrst"));  // 20 bytes
+      }
+      span->attributes.Set("tokens", static_cast<int64_t>(k));
+      spans.push_back(std::move(span));
+    }
+  }
+  return out;
+}
+
 long CountRows(const std::string& db) {
   sqlite3* handle = nullptr;
   long count = -1;
@@ -172,6 +224,67 @@ long CountRows(const std::string& db) {
   return count;
 }
 
+enum class Mode { kExporter, kMessage, kPreencoded };
+
+const char* ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kExporter:
+      return "exporter";
+    case Mode::kMessage:
+      return "message";
+    case Mode::kPreencoded:
+      return "preencoded";
+  }
+  return "?";
+}
+
+// One exporter of --message / --preencoded: its own channel (one connection) and stubs.
+bool SendWithStub(const std::string& address, bool preencoded,
+                  const std::vector<ExportTraceServiceRequest>& mine,
+                  const std::vector<std::string>& encoded, std::atomic<size_t>& acknowledged) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per exporter
+  args.SetMaxSendMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto stub = TraceService::NewStub(channel);
+  grpc::GenericStub generic(channel);
+  for (size_t k = 0; k < mine.size(); ++k) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    ExportTraceServiceResponse response;
+    grpc::Status status;
+    if (preencoded) {
+      grpc::Slice slice(encoded[k]);
+      const grpc::ByteBuffer request_bytes(&slice, 1);
+      grpc::ByteBuffer response_bytes;
+      std::promise<grpc::Status> done;
+      generic.UnaryCall(&context, "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                        grpc::StubOptions(), &request_bytes, &response_bytes,
+                        [&done](grpc::Status s) { done.set_value(std::move(s)); });
+      status = done.get_future().get();
+      std::vector<grpc::Slice> slices;
+      std::string bytes;
+      if (status.ok() && response_bytes.Dump(&slices).ok()) {
+        for (const auto& s : slices) {
+          bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+      }
+      if (status.ok() && !response.ParseFromString(bytes)) {
+        status = grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
+      }
+    } else {
+      status = stub->Export(&context, mine[k], &response);
+    }
+    if (!status.ok() || response.partial_success().rejected_spans() != 0) {
+      std::cerr << "export failed: " << status.error_message() << "\n";
+      return false;
+    }
+    acknowledged.fetch_add(
+        static_cast<size_t>(mine[k].resource_spans(0).scope_spans(0).spans_size()));
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,18 +294,25 @@ int main(int argc, char** argv) {
   size_t total_spans = 400'000;
   size_t batch = 512;
   int exporters = 4;
+  bool message = false;
   bool preencoded = false;
   app.add_option("--collector", collector_binary, "vllora-collector binary")->required();
   app.add_option("--db", db, "database file (default: a fresh temporary file)");
   app.add_option("--spans", total_spans, "spans in total")->capture_default_str();
   app.add_option("--batch", batch, "spans per Export request")->capture_default_str();
   app.add_option("--exporters", exporters, "concurrent exporters")->capture_default_str();
+  auto* message_flag = app.add_flag(
+      "--message", message,
+      "exporters are the generated stub sending ExportTraceServiceRequest messages (protobuf "
+      "serialization inside the clock) instead of the project's OtlpGrpcExporter");
   app.add_flag("--preencoded", preencoded,
                "encode every request once before the clock starts and send those bytes (generic "
-               "stub): the exporters' protobuf encoding then does not compete with the collector "
-               "for this machine's cores");
+               "stub): the exporters' encoding then does not compete with the collector for this "
+               "machine's cores")
+      ->excludes(message_flag);
   CLI11_PARSE(app, argc, argv);
   if (exporters < 1 || batch < 1) return 2;
+  const Mode mode = preencoded ? Mode::kPreencoded : message ? Mode::kMessage : Mode::kExporter;
 
   std::filesystem::path temp_dir;
   if (db.empty()) {
@@ -204,12 +324,26 @@ int main(int argc, char** argv) {
 
   const size_t batches_per_exporter = (total_spans + batch * static_cast<size_t>(exporters) - 1) /
                                       (batch * static_cast<size_t>(exporters));
-  std::vector<std::vector<ExportTraceServiceRequest>> requests;
-  for (int i = 0; i < exporters; ++i)
-    requests.push_back(BuildRequests(i, batches_per_exporter, batch));
   const size_t sent_spans = batches_per_exporter * batch * static_cast<size_t>(exporters);
-  std::vector<std::vector<std::string>> encoded(requests.size());
-  if (preencoded) {
+  // Everything the exporters send is built before the clock starts.
+  std::vector<std::vector<ExportTraceServiceRequest>> requests(static_cast<size_t>(exporters));
+  std::vector<std::vector<std::string>> encoded(static_cast<size_t>(exporters));
+  std::vector<std::vector<SpanBatch>> span_batches(static_cast<size_t>(exporters));
+  if (mode == Mode::kExporter) {
+    const auto resource = std::make_shared<const otel::Resource>(otel::Resource::FromAttributes(
+        otel::Attributes{{"service.name", std::string_view("b5_load")}}));
+    const auto scope = std::make_shared<const otel::InstrumentationScope>(
+        otel::InstrumentationScope{"vllora::user_tracing", "", ""});
+    for (int i = 0; i < exporters; ++i) {
+      span_batches[static_cast<size_t>(i)] =
+          BuildSpanBatches(i, batches_per_exporter, batch, resource, scope);
+    }
+  } else {
+    for (int i = 0; i < exporters; ++i) {
+      requests[static_cast<size_t>(i)] = BuildRequests(i, batches_per_exporter, batch);
+    }
+  }
+  if (mode == Mode::kPreencoded) {
     for (size_t i = 0; i < requests.size(); ++i) {
       for (const auto& request : requests[i]) encoded[i].push_back(request.SerializeAsString());
     }
@@ -218,76 +352,88 @@ int main(int argc, char** argv) {
   Collector collector;
   if (!StartCollector(collector_binary, db, collector)) return 1;
 
+  // The project's exporters (default mode), created before the clock like a BatchSpanProcessor's.
+  std::vector<std::unique_ptr<vllora::otlp::OtlpGrpcExporter>> grpc_exporters;
+  if (mode == Mode::kExporter) {
+    vllora::otlp::OtlpGrpcExporterOptions options;  // defaults, except:
+    options.endpoint = "http://" + collector.grpc_address;
+    options.max_concurrent_requests = 1;  // one request in flight, as one BatchSpanProcessor
+    for (int i = 0; i < exporters; ++i) {
+      std::string error;
+      auto exporter = vllora::otlp::OtlpGrpcExporter::Create(options, &error);
+      if (exporter == nullptr) {
+        std::cerr << "b5_load: exporter: " << error << "\n";
+        kill(collector.pid, SIGKILL);
+        waitpid(collector.pid, nullptr, 0);
+        return 1;
+      }
+      grpc_exporters.push_back(std::move(exporter));
+    }
+  }
+
   std::atomic<size_t> acknowledged{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
+  const double load_cpu_start = CpuSeconds(getpid());
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < exporters; ++i) {
-    threads.emplace_back([&, i] {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per exporter
-      args.SetMaxSendMessageSize(-1);
-      auto channel = grpc::CreateCustomChannel(collector.grpc_address,
-                                               grpc::InsecureChannelCredentials(), args);
-      auto stub = TraceService::NewStub(channel);
-      grpc::GenericStub generic(channel);
-      const auto& mine = requests[static_cast<size_t>(i)];
-      for (size_t k = 0; k < mine.size(); ++k) {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-        ExportTraceServiceResponse response;
-        grpc::Status status;
-        if (preencoded) {
-          grpc::Slice slice(encoded[static_cast<size_t>(i)][k]);
-          const grpc::ByteBuffer request_bytes(&slice, 1);
-          grpc::ByteBuffer response_bytes;
-          std::promise<grpc::Status> done;
-          generic.UnaryCall(&context, "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                            grpc::StubOptions(), &request_bytes, &response_bytes,
-                            [&done](grpc::Status s) { done.set_value(std::move(s)); });
-          status = done.get_future().get();
-          std::vector<grpc::Slice> slices;
-          std::string bytes;
-          if (status.ok() && response_bytes.Dump(&slices).ok()) {
-            for (const auto& s : slices) {
-              bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-            }
-          }
-          if (status.ok() && !response.ParseFromString(bytes)) {
-            status = grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
-          }
-        } else {
-          status = stub->Export(&context, mine[k], &response);
+    const auto index = static_cast<size_t>(i);
+    threads.emplace_back([&, index] {
+      if (mode != Mode::kExporter) {
+        if (!SendWithStub(collector.grpc_address, mode == Mode::kPreencoded, requests[index],
+                          encoded[index], acknowledged)) {
+          failed = true;
         }
-        if (!status.ok() || response.partial_success().rejected_spans() != 0) {
-          std::cerr << "export failed: " << status.error_message() << "\n";
+        return;
+      }
+      for (auto& spans : span_batches[index]) {
+        const size_t count = spans.size();
+        if (grpc_exporters[index]->Export(spans) != otel::ExportResult::kSuccess) {
+          std::cerr << "export failed (exporter " << index << ")\n";
           failed = true;
           return;
         }
-        acknowledged.fetch_add(
-            static_cast<size_t>(mine[k].resource_spans(0).scope_spans(0).spans_size()));
+        acknowledged.fetch_add(count);
       }
     });
   }
   for (auto& thread : threads) thread.join();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double load_cpu = CpuSeconds(getpid()) - load_cpu_start;
   const long rss_kib = PeakRssKib(collector.pid);
   const double collector_cpu = CpuSeconds(collector.pid);
+  // The exporters' own account: every span exported, none failed or rejected.
+  uint64_t retries = 0;
+  for (const auto& exporter : grpc_exporters) {
+    const auto stats = exporter->Stats();
+    retries += stats.retries;
+    if (stats.exported_spans != batches_per_exporter * batch || stats.failed_spans != 0 ||
+        stats.rejected_spans != 0) {
+      std::cerr << "exporter stats: exported " << stats.exported_spans << " failed "
+                << stats.failed_spans << " rejected " << stats.rejected_spans << "\n";
+      failed = true;
+    }
+  }
+  grpc_exporters.clear();
   kill(collector.pid, SIGTERM);
   int status = 0;
   waitpid(collector.pid, &status, 0);
   const long rows = CountRows(db);
 
+  const double acked = static_cast<double>(std::max<size_t>(acknowledged.load(), 1));
+  std::printf("b5_mode=%s\n", ModeName(mode));
   std::printf("b5_spans_per_s=%.0f\n", static_cast<double>(acknowledged.load()) / seconds);
   std::printf("b5_peak_rss_mib=%.1f\n", static_cast<double>(rss_kib) / 1024.0);
   std::printf("b5_rows_in_db=%ld\n", rows);
   // CPU the collector spent (all threads, startup included) per acknowledged span: on a busy
   // machine a steadier figure than the wall-clock rate.
-  std::printf("b5_collector_cpu_us_per_span=%.2f\n",
-              collector_cpu * 1e6 / static_cast<double>(std::max<size_t>(acknowledged.load(), 1)));
-  std::printf("b5_spans_sent=%zu exporters=%d batch=%zu seconds=%.3f preencoded=%d\n", sent_spans,
-              exporters, batch, seconds, preencoded ? 1 : 0);
+  std::printf("b5_collector_cpu_us_per_span=%.2f\n", collector_cpu * 1e6 / acked);
+  // CPU this process (the exporters, all threads) spent while the clock ran, per span.
+  std::printf("b5_load_cpu_us_per_span=%.2f\n", load_cpu * 1e6 / acked);
+  std::printf("b5_spans_sent=%zu exporters=%d batch=%zu seconds=%.3f mode=%s retries=%llu\n",
+              sent_spans, exporters, batch, seconds, ModeName(mode),
+              static_cast<unsigned long long>(retries));
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
   const bool ok = !failed && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
                   rows == static_cast<long>(sent_spans) && acknowledged == sent_spans;
