@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -71,6 +72,9 @@ BatchSpanProcessorOptions BatchSpanProcessorOptions::FromEnv() {
   if (options.max_export_batch_size > options.max_queue_size) {
     options.max_export_batch_size = options.max_queue_size;
   }
+  constexpr uint64_t kMaxConcurrentExports = 64;
+  options.max_concurrent_exports = static_cast<size_t>(internal::EnvUint(
+      "OTEL_BSP_MAX_CONCURRENT_EXPORTS", options.max_concurrent_exports, 1, kMaxConcurrentExports));
   return options;
 }
 
@@ -96,6 +100,7 @@ struct BatchState {
       options.max_export_batch_size = options.max_queue_size;
     }
     if (options.stats_log_interval.count() < 0) options.stats_log_interval = {};
+    if (options.max_concurrent_exports == 0) options.max_concurrent_exports = 1;
     capacity = options.max_queue_size;
     if ((capacity & (capacity - 1)) == 0) index_mask = capacity - 1;
     cells = std::make_unique<Cell[]>(capacity);
@@ -103,6 +108,7 @@ struct BatchState {
   }
 
   ~BatchState() {
+    StopSenders();  // already done by the worker when it ran; here for a state it never ran on
     size_t bytes = 0;
     while (SpanData* span = Pop(bytes)) delete span;
     PublishDequeuePos();
@@ -173,9 +179,135 @@ struct BatchState {
     worker_cv.notify_one();
   }
 
-  // Exports everything queued, in batches. Runs on the worker thread only.
-  void ExportAll(std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
+  // A thread that exports the batches the worker hands it (concurrency > 1).
+  struct Sender {
+    std::thread thread;
+    std::condition_variable cv;  // `busy` or `stop` was set
+    // Handed over by swapping with the worker's batch under `send_mutex` while not busy; only
+    // the sender touches it while busy. Capacity reserved up front, so it circulates between
+    // the worker and the senders without allocating.
+    std::vector<std::unique_ptr<SpanData>> batch;
+    bool busy = false;  // guarded by `send_mutex`
+    bool stop = false;  // guarded by `send_mutex`
+  };
+
+  // Exports `batch`, counts the result and frees the spans. Worker or sender thread.
+  void ExportBatch(std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
+    const auto count = static_cast<uint64_t>(batch.size());
+    ExportResult result = exporter->Export(std::span<std::unique_ptr<SpanData>>(batch));
+    export_calls.fetch_add(1, std::memory_order_relaxed);
+    if (result == ExportResult::kSuccess) {
+      exported.fetch_add(count, std::memory_order_relaxed);
+    } else {
+      // Reported by MaybeLogStats(), once per interval.
+      export_failures.fetch_add(count, std::memory_order_relaxed);
+    }
+    batch.clear();
+  }
+
+  void RunSender(Sender& sender) noexcept {
+    std::unique_lock<std::mutex> lock(send_mutex);
     for (;;) {
+      sender.cv.wait(lock, [&] { return sender.busy || sender.stop; });
+      if (!sender.busy) return;  // stopped with nothing to export
+      lock.unlock();
+      ExportBatch(sender.batch);
+      // The counters were written before the lock is taken again, so whoever sees this
+      // sender idle (WaitForSenders) also sees them.
+      lock.lock();
+      sender.busy = false;
+      --senders_busy;
+      idle_cv.notify_all();
+    }
+  }
+
+  // Adds a sender thread; false (with one diagnostic) if it cannot be started. Worker thread,
+  // `send_mutex` held.
+  bool StartSender() noexcept {
+    try {
+      auto sender = std::make_unique<Sender>();
+      sender->batch.reserve(options.max_export_batch_size);
+      Sender* raw = sender.get();
+      senders.push_back(std::move(sender));
+      try {
+        // `this` outlives the thread: the worker (which holds a reference to the state) joins
+        // every sender before it exits (StopSenders).
+        raw->thread = std::thread([this, raw] { RunSender(*raw); });
+      } catch (...) {
+        senders.pop_back();
+        throw;
+      }
+      return true;
+    } catch (...) {
+      EmitDiagnostic(DiagnosticLevel::kWarn,
+                     "BatchSpanProcessor: cannot start a sender thread; exporting fewer batches "
+                     "at a time (on the export thread)");
+      return false;
+    }
+  }
+
+  // Exports `batch` (and leaves it empty): hands it to an idle sender when exports may overlap,
+  // starting one if fewer than `concurrency` exist, or waits for one to become idle. Exports
+  // on the worker itself with concurrency 1, or when no further sender can be started.
+  void Dispatch(std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
+    if (concurrency > 1) {
+      std::unique_lock<std::mutex> lock(send_mutex);
+      for (;;) {
+        for (auto& sender : senders) {
+          if (sender->busy) continue;
+          sender->batch.swap(batch);  // `batch` gets the sender's empty, reserved vector
+          sender->busy = true;
+          ++senders_busy;
+          sender->cv.notify_one();
+          return;
+        }
+        if (senders.size() < concurrency) {
+          if (!senders_failed && StartSender()) continue;
+          senders_failed = true;
+          break;  // every sender is busy and no other can start: export here
+        }
+        idle_cv.wait(lock, [&] { return senders_busy < senders.size(); });
+      }
+    }
+    ExportBatch(batch);
+  }
+
+  // Waits until no sender is exporting. Worker thread only.
+  void WaitForSenders() noexcept {
+    if (concurrency <= 1) return;
+    std::unique_lock<std::mutex> lock(send_mutex);
+    idle_cv.wait(lock, [&] { return senders_busy == 0; });
+  }
+
+  // Stops and joins the (idle) senders. Worker thread (or the destructor) only.
+  void StopSenders() noexcept {
+    std::vector<std::unique_ptr<Sender>> stopping;
+    {
+      std::lock_guard<std::mutex> lock(send_mutex);
+      for (auto& sender : senders) {
+        sender->stop = true;
+        sender->cv.notify_one();
+      }
+      stopping.swap(senders);
+    }
+    for (auto& sender : stopping) {
+      if (sender->thread.joinable()) sender->thread.join();
+    }
+  }
+
+  // Exports what is queued, in batches of at most max_export_batch_size. With concurrency 1,
+  // or when `whole_queue` (flush, shutdown, schedule delay), everything, the last batch
+  // possibly partial. With batches in flight the worker is back here as soon as a batch is
+  // handed over, so a partial rest would go out as its own small request: it waits for the
+  // next full batch (or the next forced export) instead. Worker thread only.
+  void ExportAll(std::vector<std::unique_ptr<SpanData>>& batch, bool whole_queue) noexcept {
+    whole_queue = whole_queue || concurrency <= 1;
+    for (;;) {
+      // relaxed: a size estimate; Pop() reads each cell's sequence.
+      if (!whole_queue && enqueue_pos.load(std::memory_order_relaxed) - consumer_pos <
+                              options.max_export_batch_size) {
+        return;
+      }
       batch.clear();
       size_t bytes = 0;
       while (batch.size() < options.max_export_batch_size) {
@@ -187,16 +319,7 @@ struct BatchState {
       // relaxed: a statistic and a limit; the spans themselves are published by `sequence`.
       if (bytes != 0) queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
       if (batch.empty()) return;
-      const auto count = static_cast<uint64_t>(batch.size());
-      ExportResult result = exporter->Export(std::span<std::unique_ptr<SpanData>>(batch));
-      export_calls.fetch_add(1, std::memory_order_relaxed);
-      if (result == ExportResult::kSuccess) {
-        exported.fetch_add(count, std::memory_order_relaxed);
-      } else {
-        // Reported by MaybeLogStats(), once per interval.
-        export_failures.fetch_add(count, std::memory_order_relaxed);
-      }
-      batch.clear();
+      Dispatch(batch);
     }
   }
 
@@ -256,13 +379,16 @@ struct BatchState {
         wake_pending.store(false, std::memory_order_relaxed);
       }
       const Clock::time_point now = Clock::now();
-      if (stopping || flush_target != flush_done_seen || now >= next_export ||
-          ApproxSize() >= options.max_export_batch_size) {
-        ExportAll(batch);
+      const bool flushing = flush_target != flush_done_seen;
+      const bool forced = stopping || flushing || now >= next_export;
+      if (forced || ApproxSize() >= options.max_export_batch_size) {
+        ExportAll(batch, forced);
         next_export = Clock::now() + options.schedule_delay;
       }
+      // A flush or shutdown covers the batches in flight too (and their failures the summary).
+      if (stopping || flushing) WaitForSenders();
       MaybeLogStats(stopping);
-      if (flush_target != flush_done_seen) {
+      if (flushing) {
         Clock::time_point exporter_deadline = Clock::now() + options.export_timeout;
         if (flush_by < exporter_deadline) exporter_deadline = flush_by;
         exporter->ForceFlush(exporter_deadline);
@@ -272,6 +398,7 @@ struct BatchState {
         done_cv.notify_all();
       }
       if (stopping) {
+        StopSenders();
         Clock::time_point stop_by;
         {
           std::lock_guard<std::mutex> lock(mutex);
@@ -307,6 +434,15 @@ struct BatchState {
   std::atomic<uint64_t> dropped_byte_limit{0};
   std::atomic<uint64_t> dropped_in_fork_child{0};
   uint64_t fork_generation = CurrentForkGeneration();
+  // Export() calls in progress at most: min(options, exporter); set before the worker starts.
+  size_t concurrency = 1;
+
+  // The sender threads (concurrency > 1), started by the worker on first need.
+  std::mutex send_mutex;
+  std::condition_variable idle_cv;               // a sender became idle
+  std::vector<std::unique_ptr<Sender>> senders;  // guarded by `send_mutex`
+  size_t senders_busy = 0;                       // guarded by `send_mutex`
+  bool senders_failed = false;                   // worker only: a sender could not start
 
   // Guarded by `mutex`.
   std::mutex mutex;
@@ -337,6 +473,8 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter,
   if (!state_->exporter) {
     state_->exporter = MakeDiscardingSpanExporter();
   }
+  state_->concurrency = std::max<size_t>(1, std::min(state_->options.max_concurrent_exports,
+                                                     state_->exporter->MaxConcurrentExports()));
   try {
     worker_ = std::thread([state = state_] { state->Run(); });
   } catch (...) {

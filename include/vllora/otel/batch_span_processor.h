@@ -1,10 +1,14 @@
 // BatchSpanProcessor: the production processor. Span::End() pushes the SpanData into a bounded
 // lock-free queue and returns; a background thread exports batches when a batch is full or the
-// schedule delay elapses. Memory is bounded twice: by a number of spans (max_queue_size) and by
-// an estimate of their bytes (max_queue_bytes, see EstimatedSpanBytes()). A span that does not
-// fit is dropped and counted (never blocks); Stats() has the counters, and a summary goes to the
-// SDK diagnostics (vllora/otel/diagnostics.h) at most once per stats_log_interval and at
-// shutdown, only when something was dropped or failed - never per span.
+// schedule delay elapses. With an exporter that accepts concurrent Export() calls
+// (SpanExporter::MaxConcurrentExports() > 1, e.g. OTLP/gRPC), up to max_concurrent_exports
+// batches are in flight at once: the worker hands each batch to a sender thread and collects
+// the next one while the earlier ones wait for their answers. Memory is bounded twice: by a number
+// of spans (max_queue_size) and by an estimate of their bytes (max_queue_bytes, see
+// EstimatedSpanBytes()). A span that does not fit is dropped and counted (never blocks); Stats()
+// has the counters, and a summary goes to the SDK diagnostics (vllora/otel/diagnostics.h) at most
+// once per stats_log_interval and at shutdown, only when something was dropped or failed - never
+// per span.
 //
 // fork(): the processor belongs to the process that created it. In a child created by fork()
 // it is disabled: spans ended there are dropped and counted (dropped_in_fork_child), ForceFlush()
@@ -55,9 +59,20 @@ struct BatchSpanProcessorOptions {
   size_t max_queue_bytes = size_t{64} << 20;
   /// At most one diagnostic summary of drops and failed exports per interval.
   std::chrono::milliseconds stats_log_interval{60000};
+  /// Export() calls in progress at the same time (clamped to >= 1). The value used is
+  /// min(max_concurrent_exports, exporter->MaxConcurrentExports()), so an exporter that keeps
+  /// the OTel default (1) is never called concurrently. With more than 1, batches are exported
+  /// by sender threads (started on first need, one per concurrent export) while the worker
+  /// collects the next batch; with 1 the worker exports itself, as the OTel spec describes.
+  /// Not in the OTel spec; like opentelemetry-rust's BatchConfig::with_max_concurrent_exports,
+  /// whose default is 1. The default is 2 on purpose: a synchronous export waits for the
+  /// receiver's answer, so one batch in flight caps throughput at batch size / round trip (B4 in
+  /// docs/performance.md). OTLP allows concurrent requests (OTLP spec, "Concurrent Requests").
+  size_t max_concurrent_exports = 2;
 
   /// Reads OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_SCHEDULE_DELAY (ms), OTEL_BSP_EXPORT_TIMEOUT (ms),
-  /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE. An invalid value (anything but a positive decimal integer)
+  /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, and OTEL_BSP_MAX_CONCURRENT_EXPORTS (not in the OTel spec;
+  /// the name opentelemetry-rust reads). An invalid value (anything but a positive decimal integer)
   /// emits one kWarn naming the variable and value, and the default applies. The batch size is
   /// clamped to the queue size.
   static BatchSpanProcessorOptions FromEnv();
@@ -104,13 +119,15 @@ class BatchSpanProcessor : public SpanProcessor {
   /// with a short mutex section once per full batch). Queue full or byte limit reached: drop +
   /// count. In a fork() child: drop + count.
   void OnEnd(std::unique_ptr<SpanData>&& span) noexcept override;
-  /// Exports everything queued before the call; returns false if `deadline` passed first.
+  /// Exports everything queued before the call, and waits for the batches already in flight;
+  /// returns false if `deadline` passed first.
   bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
-  /// Drains the queue, shuts the exporter down and stops the worker, by `deadline`. If the
-  /// worker is still exporting when 4/5 of the time is gone, calls the exporter's Shutdown()
-  /// from this thread to cancel the export in flight (the OTLP exporters abort their call), then
-  /// joins the worker; returns false in that case. Only if the exporter does not cancel by
-  /// `deadline` is the worker detached to finish on its own (it owns the exporter). Idempotent.
+  /// Drains the queue, waits for the exports in flight, shuts the exporter down and stops the
+  /// worker and sender threads, by `deadline`. If exports are still in progress when 4/5 of the
+  /// time is gone, calls the exporter's Shutdown() from this thread to cancel all of them (the
+  /// OTLP exporters abort their calls), then joins the worker (which joins the senders);
+  /// returns false in that case. Only if the exporter does not cancel by `deadline` is the
+  /// worker detached to finish on its own (it owns the exporter and the senders). Idempotent.
   /// Spans ended afterwards are dropped.
   bool Shutdown(std::chrono::steady_clock::time_point deadline) noexcept override;
   bool NeedsOnStart() const noexcept override { return false; }

@@ -5,9 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vllora/otel/diagnostics.h"
@@ -274,11 +278,242 @@ TEST_F(BatchSpanProcessorTest, ManyProducers) {
   for (size_t size : probe_->batch_sizes) EXPECT_LE(size, 64U);
 }
 
+// Concurrent exports (max_concurrent_exports, SpanExporter::MaxConcurrentExports()).
+
+// Shared between the test and a ConcurrentExporter.
+struct ConcurrencyProbe {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool blocked = false;               // Export() waits while true (until released or shut down)
+  std::chrono::microseconds hold{0};  // time each Export() stays in progress
+  int in_progress = 0;
+  int max_in_progress = 0;
+  int calls = 0;
+  std::vector<uint64_t> span_ids;  // every span exported, in arrival order
+  bool shutdown_called = false;
+  bool wait_timed_out = false;  // an Export() waited for its release longer than allowed
+
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    blocked = false;
+    cv.notify_all();
+  }
+  bool WaitFor(const std::function<bool()>& predicate, milliseconds timeout = milliseconds(10000)) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return cv.wait_for(lock, timeout, predicate);
+  }
+};
+
+// Declares `declared` concurrent exports (0: keeps SpanExporter's default) and records how
+// many calls overlap. A blocked Export() returns kFailure when Shutdown() cancels it.
+class ConcurrentExporter final : public SpanExporter {
+ public:
+  ConcurrentExporter(std::shared_ptr<ConcurrencyProbe> probe, size_t declared)
+      : probe_(std::move(probe)), declared_(declared) {}
+  size_t MaxConcurrentExports() const noexcept override {
+    return declared_ == 0 ? SpanExporter::MaxConcurrentExports() : declared_;
+  }
+  ExportResult Export(std::span<std::unique_ptr<SpanData>> batch) noexcept override {
+    ConcurrencyProbe& p = *probe_;
+    std::unique_lock<std::mutex> lock(p.mutex);
+    ++p.calls;
+    ++p.in_progress;
+    p.max_in_progress = std::max(p.max_in_progress, p.in_progress);
+    p.cv.notify_all();
+    // A generous bound, so a processor bug fails the test instead of hanging it.
+    if (!p.cv.wait_for(lock, std::chrono::seconds(20),
+                       [&] { return !p.blocked || p.shutdown_called; })) {
+      p.wait_timed_out = true;
+    }
+    const bool cancelled = p.blocked;
+    if (p.hold.count() > 0) {
+      lock.unlock();
+      std::this_thread::sleep_for(p.hold);  // widens the window in which a second call could run
+      lock.lock();
+    }
+    for (const auto& span : batch) {
+      uint64_t id = 0;
+      std::memcpy(&id, span->span_id.bytes.data(), sizeof(id));
+      p.span_ids.push_back(id);
+    }
+    --p.in_progress;
+    p.cv.notify_all();
+    return cancelled ? ExportResult::kFailure : ExportResult::kSuccess;
+  }
+  bool Shutdown(Clock::time_point) noexcept override {
+    std::lock_guard<std::mutex> lock(probe_->mutex);
+    probe_->shutdown_called = true;
+    probe_->cv.notify_all();
+    return true;
+  }
+
+ private:
+  std::shared_ptr<ConcurrencyProbe> probe_;
+  size_t declared_;
+};
+
+std::unique_ptr<SpanData> SampledSpanWithId(uint64_t id) {
+  auto span = SampledSpan();
+  std::memcpy(span->span_id.bytes.data(), &id, sizeof(id));
+  return span;
+}
+
+std::vector<uint64_t> Sorted(std::vector<uint64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<uint64_t> IdsUpTo(uint64_t count) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 1; i <= count; ++i) ids.push_back(i);
+  return ids;
+}
+
+TEST_F(BatchSpanProcessorTest, ExporterAcceptingTwoGetsTwoBatchesInFlightAndNeverMore) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->blocked = true;
+  BatchSpanProcessor processor(std::make_unique<ConcurrentExporter>(probe, 2),
+                               {.max_queue_size = 100,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 2,
+                                .max_concurrent_exports = 4});  // the exporter's 2 wins
+  for (uint64_t id = 1; id <= 8; ++id) processor.OnEnd(SampledSpanWithId(id));  // 4 batches
+  ASSERT_TRUE(probe->WaitFor([&] { return probe->in_progress == 2; }));
+  // Both batches are in flight and the worker holds the others back; the queue still absorbs.
+  for (uint64_t id = 9; id <= 10; ++id) processor.OnEnd(SampledSpanWithId(id));
+  EXPECT_EQ(processor.Stats().enqueued, 10U);
+  probe->Release();
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(10000)));
+  const BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.exported, 10U);
+  EXPECT_EQ(stats.export_calls, 5U);
+  EXPECT_EQ(stats.export_failures, 0U);
+  EXPECT_EQ(stats.dropped_queue_full, 0U);
+  std::lock_guard<std::mutex> lock(probe->mutex);
+  EXPECT_EQ(probe->max_in_progress, 2);
+  EXPECT_EQ(probe->calls, 5);
+  EXPECT_EQ(probe->in_progress, 0);
+  EXPECT_FALSE(probe->wait_timed_out);
+  EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(10));
+}
+
+TEST_F(BatchSpanProcessorTest, ExporterKeepingTheDefaultIsNeverCalledConcurrently) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->hold = std::chrono::microseconds(200);
+  BatchSpanProcessor processor(std::make_unique<ConcurrentExporter>(probe, 0),
+                               {.max_queue_size = 100000,
+                                .schedule_delay = milliseconds(1),
+                                .max_export_batch_size = 16,
+                                .max_concurrent_exports = 4});
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&processor, t] {
+      for (uint64_t i = 1; i <= 500; ++i) processor.OnEnd(SampledSpanWithId(t * 500 + i));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(20000)));
+  const BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.exported, 2000U);
+  EXPECT_EQ(stats.dropped_queue_full, 0U);
+  std::lock_guard<std::mutex> lock(probe->mutex);
+  EXPECT_EQ(probe->max_in_progress, 1);
+  EXPECT_EQ(stats.export_calls, static_cast<uint64_t>(probe->calls));
+  EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(2000));
+}
+
+TEST_F(BatchSpanProcessorTest, ConcurrentExportsExportEverySpanExactlyOnce) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->hold = std::chrono::microseconds(100);
+  BatchSpanProcessor processor(std::make_unique<ConcurrentExporter>(probe, 4),
+                               {.max_queue_size = 100000,
+                                .schedule_delay = milliseconds(1),
+                                .max_export_batch_size = 64,
+                                .max_concurrent_exports = 4});
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&processor, t] {
+      for (uint64_t i = 1; i <= 2500; ++i) processor.OnEnd(SampledSpanWithId(t * 2500 + i));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(20000)));
+  const BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.enqueued, 10000U);
+  EXPECT_EQ(stats.exported, 10000U);
+  EXPECT_EQ(stats.export_failures, 0U);
+  EXPECT_EQ(stats.dropped_queue_full, 0U);
+  {
+    std::lock_guard<std::mutex> lock(probe->mutex);
+    EXPECT_LE(probe->max_in_progress, 4);
+    EXPECT_EQ(probe->in_progress, 0);
+    EXPECT_EQ(stats.export_calls, static_cast<uint64_t>(probe->calls));
+    EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(10000));  // each id once: nothing lost or doubled
+  }
+  EXPECT_TRUE(processor.Shutdown(Clock::now() + milliseconds(10000)));
+  EXPECT_TRUE(probe->shutdown_called);
+}
+
+TEST_F(BatchSpanProcessorTest, ForceFlushWaitsForTheBatchesInFlight) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->blocked = true;
+  BatchSpanProcessor processor(std::make_unique<ConcurrentExporter>(probe, 2),
+                               {.max_queue_size = 100,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 2,
+                                .max_concurrent_exports = 2});
+  processor.OnEnd(SampledSpanWithId(1));
+  processor.OnEnd(SampledSpanWithId(2));
+  ASSERT_TRUE(probe->WaitFor([&] { return probe->in_progress == 1; }));
+  // The queue is empty, but the batch is still in flight: the flush is not done.
+  EXPECT_FALSE(processor.ForceFlush(Clock::now() + milliseconds(100)));
+  EXPECT_EQ(processor.Stats().exported, 0U);
+  probe->Release();
+  EXPECT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(10000)));
+  const BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.exported, 2U);
+  EXPECT_EQ(stats.export_calls, 1U);
+  std::lock_guard<std::mutex> lock(probe->mutex);
+  EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(2));
+}
+
+TEST_F(BatchSpanProcessorTest, ShutdownCancelsEveryExportInFlight) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->blocked = true;
+  auto processor = std::make_unique<BatchSpanProcessor>(
+      std::make_unique<ConcurrentExporter>(probe, 2),
+      BatchSpanProcessorOptions{.max_queue_size = 100,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 2,
+                                .max_concurrent_exports = 2});
+  for (uint64_t id = 1; id <= 6; ++id) processor->OnEnd(SampledSpanWithId(id));  // 3 batches
+  ASSERT_TRUE(probe->WaitFor([&] { return probe->in_progress == 2; }));
+  const Clock::time_point start = Clock::now();
+  EXPECT_FALSE(processor->Shutdown(start + milliseconds(300)));  // exports were cancelled
+  // A hang detector, not a timing assertion: Shutdown() must not wait for the 20 s release.
+  EXPECT_LT(Clock::now(), start + milliseconds(10000));
+  {
+    // Joined, not abandoned: no Export() call is still in progress.
+    std::lock_guard<std::mutex> lock(probe->mutex);
+    EXPECT_TRUE(probe->shutdown_called);
+    EXPECT_EQ(probe->in_progress, 0);
+    EXPECT_EQ(probe->calls, 3);  // the third batch is exported (and fails) after the cancel
+    EXPECT_FALSE(probe->wait_timed_out);
+  }
+  const BatchSpanProcessorStats stats = processor->Stats();
+  EXPECT_EQ(stats.exported, 0U);
+  EXPECT_EQ(stats.export_failures, 6U);
+  EXPECT_EQ(stats.export_calls, 3U);
+  EXPECT_EQ(CountMessages("cancelling the export in flight"), 1U);
+  EXPECT_EQ(CountMessages("abandoning the export thread"), 0U);
+}
+
 class BspEnvTest : public BatchSpanProcessorTest {
  protected:
   void TearDown() override {
-    for (const char* name : {"OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_SCHEDULE_DELAY",
-                             "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"}) {
+    for (const char* name :
+         {"OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT",
+          "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_CONCURRENT_EXPORTS"}) {
       unsetenv(name);
     }
     BatchSpanProcessorTest::TearDown();
@@ -291,6 +526,7 @@ TEST_F(BspEnvTest, DefaultsWhenUnset) {
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
   EXPECT_EQ(options.max_export_batch_size, 2048U);
+  EXPECT_EQ(options.max_concurrent_exports, 2U);
   EXPECT_EQ(CountMessages("OTEL_"), 0U);
 }
 
@@ -299,7 +535,9 @@ TEST_F(BspEnvTest, ValidValues) {
   setenv("OTEL_BSP_SCHEDULE_DELAY", "250", 1);
   setenv("OTEL_BSP_EXPORT_TIMEOUT", " 1000 ", 1);
   setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10", 1);
+  setenv("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "3", 1);
   BatchSpanProcessorOptions options = BatchSpanProcessorOptions::FromEnv();
+  EXPECT_EQ(options.max_concurrent_exports, 3U);
   EXPECT_EQ(options.max_queue_size, 100U);
   EXPECT_EQ(options.schedule_delay, milliseconds(250));
   EXPECT_EQ(options.export_timeout, milliseconds(1000));
@@ -311,7 +549,10 @@ TEST_F(BspEnvTest, InvalidValuesWarnAndUseDefaults) {
   setenv("OTEL_BSP_SCHEDULE_DELAY", "-5", 1);
   setenv("OTEL_BSP_EXPORT_TIMEOUT", "0", 1);
   setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "12abc", 1);
+  setenv("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "0", 1);
   BatchSpanProcessorOptions options = BatchSpanProcessorOptions::FromEnv();
+  EXPECT_EQ(options.max_concurrent_exports, 2U);
+  EXPECT_EQ(CountMessages("OTEL_BSP_MAX_CONCURRENT_EXPORTS: \"0\""), 1U);
   EXPECT_EQ(options.max_queue_size, 32768U);
   EXPECT_EQ(options.schedule_delay, milliseconds(5000));
   EXPECT_EQ(options.export_timeout, milliseconds(30000));
