@@ -10,26 +10,12 @@
 
 namespace vllora::otel {
 
-// One entry of the table at the front of block_. Trivially copyable so the block can be grown
-// with memcpy; keys and string values are (offset, length) into the byte arena after the table.
 namespace {
 bool SameBytes(const char* stored, std::string_view key) noexcept {
   return key.empty() || std::memcmp(stored, key.data(), key.size()) == 0;
 }
-// SameBytes for the short keys of span attributes: keys of 8-16 bytes compare as two
-// overlapping words, without a call into libc (distinct keys of one length usually differ early).
 inline bool SameKey(const char* stored, std::string_view key) noexcept {
-  const size_t n = key.size();
-  if (n >= 8 && n <= 16) {
-    uint64_t a[2];
-    uint64_t b[2];
-    std::memcpy(&a[0], stored, 8);
-    std::memcpy(&b[0], key.data(), 8);
-    std::memcpy(&a[1], stored + n - 8, 8);
-    std::memcpy(&b[1], key.data() + n - 8, 8);
-    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-  }
-  return SameBytes(stored, key);
+  return internal::SameShortBytes(stored, key.data(), key.size());
 }
 constexpr uint8_t kBool = 0, kInt = 1, kUint = 2, kDouble = 3, kString = 4;
 using internal::CopyShortBytes;

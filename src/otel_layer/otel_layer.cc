@@ -1,5 +1,7 @@
 #include "vllora/otel_layer/otel_layer.h"
 
+#include <link.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -119,13 +121,216 @@ inline bool WriteAttribute(otel::Attributes::Writer& writer, std::string_view ke
   return true;
 }
 
+constexpr size_t kLocationAttributes = 3;
+
+// The attribute alternative (AttributeValue's index) a field value of `type` becomes; 5 for
+// none (an empty value is no attribute).
+constexpr uint8_t AlternativeOf(Value::Type type) noexcept {
+  switch (type) {
+    case Value::Type::kString:
+    case Value::Type::kJson:
+      return 4;
+    case Value::Type::kInt64:
+      return 1;
+    case Value::Type::kUint64:
+      return 2;
+    case Value::Type::kDouble:
+      return 3;
+    case Value::Type::kBool:
+      return 0;
+    case Value::Type::kNone:
+      break;
+  }
+  return 5;
+}
+
+// True if [data, data + size) lies in a read-only segment of a loaded program image (a string
+// literal, for instance): its bytes never change while the image is loaded. Slow (walks the
+// program headers): called once per prepared plan.
+bool InReadOnlyMemory(const char* data, size_t size) noexcept {
+  if (data == nullptr || size == 0) return false;
+  struct Query {
+    uintptr_t begin;
+    uintptr_t end;
+    bool found;
+  } query{reinterpret_cast<uintptr_t>(data), reinterpret_cast<uintptr_t>(data) + size, false};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t /*size*/, void* arg) noexcept -> int {
+        auto& q = *static_cast<Query*>(arg);
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) != 0) continue;
+          const uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+          if (q.begin >= begin && q.end <= begin + ph.p_memsz) {
+            q.found = true;
+            return 1;
+          }
+        }
+        return 0;
+      },
+      &query);
+  return query.found;
+}
+
+// The prepared attribute layout (otel::Attributes::Layout) of one callsite's plain fields: the
+// spans of that callsite after the first have their keys compared, then copied in one piece,
+// instead of digested, checked for repeats and copied one by one. Valid for a span whose
+// fields have the same keys and value types in the same order (checked on every use: keys may
+// come from a reused buffer), and the same location setting.
+struct FieldPlan {
+  otel::Attributes::Layout layout;  // the fields' keys, then the code.* keys if with_location
+  std::array<Value::Type, otel::Attributes::Layout::kMaxEntries> types{};
+  uint32_t field_count = 0;
+  bool with_location = false;
+
+  // Keys that live in read-only memory (string literals, the usual field names) are known by
+  // their address: those bytes cannot change while the program image is loaded. Null for keys
+  // elsewhere (a buffer may be reused for another key), which are compared byte by byte.
+  std::array<const char*, otel::Attributes::Layout::kMaxEntries> fixed_keys{};
+
+  bool Matches(FieldSpan fields, bool location) const noexcept {
+    if (fields.size() != field_count || location != with_location) return false;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const Field& field = fields[i];
+      if (field.value.type() != types[i]) return false;
+      if (field.key.data() == fixed_keys[i] && field.key.size() == layout.key_size(i)) continue;
+      if (!layout.KeyIs(i, field.key)) return false;
+    }
+    return true;
+  }
+
+  // The plan of `fields` (no special key): false if they do not fit a Layout, repeat a key or
+  // hold an empty value (these take the general path).
+  bool Build(FieldSpan fields, bool location) noexcept {
+    for (const Field& field : fields) {
+      const uint8_t alternative = AlternativeOf(field.value.type());
+      if (field_count == types.size() || alternative > 4 || !layout.Add(field.key, alternative)) {
+        return false;
+      }
+      if (InReadOnlyMemory(field.key.data(), field.key.size())) {
+        fixed_keys[field_count] = field.key.data();
+      }
+      types[field_count++] = field.value.type();
+    }
+    with_location = location;
+    return !location || (layout.Add("code.filepath", 4) && layout.Add("code.lineno", 1) &&
+                         layout.Add("code.namespace", 4));
+  }
+};
+
+// Each thread's plans, by callsite (its Metadata's address), in a direct-mapped table: a
+// callsite whose fields change replaces its own plan, and two callsites sharing a slot take
+// turns. Per thread, so plans need no synchronisation; freed when the thread exits.
+class PlanCache {
+ public:
+  static constexpr size_t kSlots = 64;
+
+  // The plan of `metadata`'s callsite if it matches `fields`, else null. Inline and cheap: a
+  // thread-local load, one slot, the keys compared.
+  static const FieldPlan* Find(const Metadata& metadata, FieldSpan fields, bool location) noexcept {
+    const PlanCache* cache = tl_cache;
+    if (cache == nullptr) return nullptr;
+    const Slot& slot = cache->slots_[SlotOf(metadata)];
+    if (slot.metadata != &metadata || !slot.plan->Matches(fields, location)) return nullptr;
+    return slot.plan.get();
+  }
+
+  // Prepares the plan of `fields` for `metadata`'s callsite (slow path: once per callsite and
+  // thread, and again when its fields change). Gives up quietly when out of memory or when the
+  // thread is exiting.
+  [[gnu::noinline]] static void Remember(const Metadata& metadata, FieldSpan fields,
+                                         bool location) noexcept {
+    if (tl_dead) return;
+    try {
+      auto plan = std::make_unique<FieldPlan>();
+      if (!plan->Build(fields, location)) return;
+      if (tl_cache == nullptr) {
+        tl_owner.cache = std::make_unique<PlanCache>();
+        tl_cache = tl_owner.cache.get();
+      }
+      Slot& slot = tl_cache->slots_[SlotOf(metadata)];
+      slot.plan = std::move(plan);
+      slot.metadata = &metadata;
+    } catch (...) {  // std::bad_alloc: this span and the next take the general path
+    }
+  }
+
+ private:
+  struct Slot {
+    const Metadata* metadata = nullptr;  // null: empty
+    std::unique_ptr<FieldPlan> plan;
+  };
+  // Frees the thread's cache at thread exit; touched only when the cache is created.
+  struct Owner {
+    std::unique_ptr<PlanCache> cache;
+    ~Owner() {
+      tl_cache = nullptr;
+      tl_dead = true;
+    }
+  };
+
+  static size_t SlotOf(const Metadata& metadata) noexcept {
+    const auto address = reinterpret_cast<uintptr_t>(&metadata);
+    return static_cast<size_t>((address >> 4) ^ (address >> 10)) % kSlots;
+  }
+
+  std::array<Slot, kSlots> slots_;
+
+  static constinit thread_local PlanCache* tl_cache;
+  static constinit thread_local bool tl_dead;
+  static thread_local Owner tl_owner;
+};
+constinit thread_local PlanCache* PlanCache::tl_cache = nullptr;
+constinit thread_local bool PlanCache::tl_dead = false;
+thread_local PlanCache::Owner PlanCache::tl_owner;
+
 // The fields of a span with no special field ("otel.*", "error"), for
 // StartSpanOptions::fill_attributes: every field is an attribute, in order.
 struct PlainFields {
   FieldSpan fields;
   const Metadata* location;  // non-null: add code.filepath / code.lineno / code.namespace
+  const FieldPlan* plan;     // non-null: the fields' prepared layout (it matches them)
 };
-constexpr size_t kLocationAttributes = 3;
+
+// Writes `plain` through its plan: the keys in one piece, then each value by position. False
+// when the values do not fit the block in hand or a limit (the caller takes the general path).
+bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) noexcept {
+  if (!writer.Start(plain.plan->layout)) return false;
+  const FieldSpan fields = plain.fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Value& value = fields[i].value;
+    switch (value.type()) {
+      case Value::Type::kString:
+      case Value::Type::kJson:
+        if (!writer.SetString(i, value.str())) return false;
+        break;
+      case Value::Type::kInt64:
+        writer.SetScalar(i, value.as_int64());
+        break;
+      case Value::Type::kUint64:
+        writer.SetScalar(i, value.as_uint64());
+        break;
+      case Value::Type::kDouble:
+        writer.SetScalar(i, value.as_double());
+        break;
+      case Value::Type::kBool:
+        writer.SetScalar(i, value.as_bool());
+        break;
+      case Value::Type::kNone:  // never in a plan
+        return false;
+    }
+  }
+  if (plain.location != nullptr) {
+    const Metadata& m = *plain.location;
+    const size_t n = fields.size();
+    if (!writer.SetString(n, m.file ? m.file : "") || !writer.SetString(n + 2, m.target)) {
+      return false;
+    }
+    writer.SetScalar(n + 1, static_cast<int64_t>(m.line));
+  }
+  writer.Commit();
+  return true;
+}
 
 // Constructs the kLocationAttributes code.* views of `m` at views[count...]; returns the new
 // count. The caller has checked the room.
@@ -138,8 +343,13 @@ size_t AppendLocationViews(const Metadata& m, InlineViews& views, size_t count) 
 
 void FillPlainFields(const void* source, otel::Attributes& list) {
   const auto& plain = *static_cast<const PlainFields*>(source);
+  if (plain.plan != nullptr) {
+    // The usual case after a callsite's first span: its prepared layout.
+    otel::Attributes::Writer writer(list);
+    if (WriteWithPlan(plain, writer)) return;
+  }
   {
-    // One pass into the span's own attribute storage (the usual case).
+    // One pass into the span's own attribute storage.
     otel::Attributes::Writer writer(list);
     bool ok = true;
     for (const Field& field : plain.fields) {
@@ -257,15 +467,24 @@ class OtelLayerImpl final : public Layer {
 
     // The usual span: every field is an attribute. The tracer has them written straight into
     // the span's attribute storage (FillPlainFields), with no KeyValueView in between.
-    bool all_plain = fields.size() + kLocationAttributes <= kInlineAttributes;
-    for (size_t i = 0; all_plain && i < fields.size(); ++i)
-      all_plain = !IsSpecialKey(fields[i].key);
+    // After a callsite's first span its fields usually match a prepared plan, which only plain
+    // fields have.
+    const Metadata& metadata = span.metadata();
+    const bool location = options_.with_location;
+    const FieldPlan* plan = PlanCache::Find(metadata, fields, location);
+    bool all_plain = plan != nullptr;
+    if (!all_plain) {
+      all_plain = fields.size() + kLocationAttributes <= kInlineAttributes;
+      for (size_t i = 0; all_plain && i < fields.size(); ++i)
+        all_plain = !IsSpecialKey(fields[i].key);
+      if (all_plain) PlanCache::Remember(metadata, fields, location);
+    }
     if (all_plain) {
-      const PlainFields plain{fields, options_.with_location ? &span.metadata() : nullptr};
+      const PlainFields plain{fields, location ? &metadata : nullptr, plan};
       start.fill_attributes = &FillPlainFields;
       start.fill_source = &plain;
       if (OtelSpanExt* ext = span.Emplace<OtelSpanExt>(this)) {
-        ext->span = tracer_->StartSpanIn(ext->storage, span.metadata().name, start);
+        ext->span = tracer_->StartSpanIn(ext->storage, metadata.name, start);
       }
       return;
     }

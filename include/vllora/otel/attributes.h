@@ -71,6 +71,21 @@ inline void CopyShortBytes(char* dst, const char* src, size_t n) noexcept {
     std::memcpy(dst, src, n);
   }
 }
+
+/// True if the `n` bytes at `a` and `b` are equal. Keys of 8-16 bytes compare as two overlapping
+/// words, without a call into libc (distinct keys of one length usually differ early).
+inline bool SameShortBytes(const char* a, const char* b, size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    uint64_t x[2];
+    uint64_t y[2];
+    std::memcpy(&x[0], a, 8);
+    std::memcpy(&y[0], b, 8);
+    std::memcpy(&x[1], a + n - 8, 8);
+    std::memcpy(&y[1], b + n - 8, 8);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+  }
+  return n == 0 || std::memcmp(a, b, n) == 0;
+}
 }  // namespace internal
 
 /// A non-owning key/value pair.
@@ -88,7 +103,24 @@ struct KeyValueView {
 /// Lookup is linear, which beats hashing for the tens of attributes spans carry.
 class Attributes {
  private:
-  struct Entry;
+  // One entry of the table at the front of block_. Trivially copyable so the block can be grown
+  // with memcpy; keys and string values are (offset, length) into the byte arena after the table.
+  struct Entry {
+    struct Slice {
+      uint32_t offset;
+      uint32_t length;
+    };
+    uint32_t key_offset;
+    uint32_t key_length;
+    uint8_t type;  // index into AttributeValue
+    union {
+      bool b;
+      int64_t i;
+      uint64_t u;
+      double d;
+      Slice s;
+    } value;
+  };
 
  public:
   Attributes() noexcept = default;
@@ -135,8 +167,55 @@ class Attributes {
     max_value_length_ = max_value_length;
   }
 
-  /// Forward iterator yielding KeyValueView by value. Views are valid while this object lives
-  /// and is not modified.
+  /// The keys of an attribute list written again and again with the same keys, in the same
+  /// order and with the same value types: one callsite's fields. Prepared once (Add() per key),
+  /// then Writer::Start() puts the entry table and every key in place with two copies, and the
+  /// values are filled by position, with no per-key digest, duplicate check or copy. Holds no
+  /// pointer: it may be copied and kept. Thread-safety: like a value (concurrent reads OK).
+  class Layout {
+   public:
+    static constexpr size_t kMaxEntries = 8;
+    static constexpr size_t kMaxKeyBytes = 128;
+
+    /// Appends `key`, whose values will be of alternative `type` (AttributeValue's index: 0 bool,
+    /// 1 int64_t, 2 uint64_t, 3 double, 4 string). Returns false, the layout unchanged, when it
+    /// is full (kMaxEntries keys or kMaxKeyBytes bytes) or `key` repeats an earlier key.
+    bool Add(std::string_view key, uint8_t type) noexcept {
+      if (count_ == kMaxEntries || key.size() > kMaxKeyBytes - key_bytes_ || type > 4) return false;
+      for (uint32_t i = 0; i < count_; ++i) {
+        if (KeyIs(i, key)) return false;
+      }
+      Entry& e = entries_[count_++];
+      e = Entry{};
+      e.key_offset = key_bytes_;
+      e.key_length = static_cast<uint32_t>(key.size());
+      e.type = type;
+      if (!key.empty()) std::memcpy(keys_ + key_bytes_, key.data(), key.size());
+      key_bytes_ += static_cast<uint32_t>(key.size());
+      digests_ |= internal::KeyDigestBit(key);
+      return true;
+    }
+    size_t size() const noexcept { return count_; }
+    /// The alternative (AttributeValue's index) of the i-th value; i < size().
+    uint8_t type(size_t i) const noexcept { return entries_[i].type; }
+    /// The length of the i-th key; i < size().
+    size_t key_size(size_t i) const noexcept { return entries_[i].key_length; }
+    /// True if the i-th key (i < size()) is `key`: the same bytes.
+    bool KeyIs(size_t i, std::string_view key) const noexcept {
+      const Entry& e = entries_[i];
+      return e.key_length == key.size() &&
+             internal::SameShortBytes(keys_ + e.key_offset, key.data(), key.size());
+    }
+
+   private:
+    friend class Attributes;
+    Entry entries_[kMaxEntries];
+    char keys_[kMaxKeyBytes];
+    uint32_t count_ = 0;
+    uint32_t key_bytes_ = 0;
+    uint64_t digests_ = 0;  // KeyDigestBit of every key
+  };
+
   /// Fills an EMPTY list in one pass, for code that converts its own field type (the OTel
   /// layer's facade fields) without building KeyValueViews first. Inline, so the cursor stays
   /// in registers. Each Add* returns false when this one-pass path cannot take the attribute: a
@@ -178,6 +257,37 @@ class Attributes {
       const auto* b = std::get_if<bool>(&value);
       return b != nullptr && AddScalar(key, *b);
     }
+    /// Starts a fresh writer with every key of `layout`, in its order (two copies); the values
+    /// are then given by position with SetString() / SetScalar(), each exactly once, before
+    /// Commit(). Returns false (nothing written) when the keys do not fit the block in hand or
+    /// the count limit, or when something was added already.
+    bool Start(const Layout& layout) noexcept {
+      const uint32_t n = layout.count_;
+      if (count_ != 0 || n > entry_room_ || layout.key_bytes_ > byte_room_) return false;
+      std::memcpy(static_cast<void*>(table_), layout.entries_, sizeof(Entry) * n);
+      std::memcpy(base_, layout.keys_, layout.key_bytes_);
+      count_ = n;
+      used_ = layout.key_bytes_;
+      seen_ = layout.digests_;
+      return true;
+    }
+    /// The value of the i-th key of the layout given to Start(), whose type is string (4).
+    /// Returns false when it does not fit the block in hand or is over the value-length limit.
+    bool SetString(size_t i, std::string_view value) noexcept {
+      if ((max_value_length_ != 0 && value.size() > max_value_length_) ||
+          value.size() > byte_room_ - used_) {
+        return false;
+      }
+      internal::CopyShortBytes(base_ + used_, value.data(), value.size());
+      table_[i].value.s = {static_cast<uint32_t>(used_), static_cast<uint32_t>(value.size())};
+      used_ += value.size();
+      return true;
+    }
+    /// The value of the i-th key of the layout given to Start(), whose type is T's alternative.
+    template <class T>
+    void SetScalar(size_t i, T value) noexcept {
+      StoreScalar(table_[i], value);
+    }
     /// Makes the attributes added so far the list's contents.
     void Commit() noexcept {
       list_.count_ = count_;
@@ -197,16 +307,21 @@ class Attributes {
                                                               : 3;
       Entry* e = Begin(key, kType);
       if (e == nullptr) return false;
-      if constexpr (kType == 0) {
-        e->value.b = value;
-      } else if constexpr (kType == 1) {
-        e->value.i = value;
-      } else if constexpr (kType == 2) {
-        e->value.u = value;
-      } else {
-        e->value.d = value;
-      }
+      StoreScalar(*e, value);
       return true;
+    }
+    template <class T>
+    static void StoreScalar(Entry& e, T value) noexcept {
+      if constexpr (std::is_same_v<T, bool>) {
+        e.value.b = value;
+      } else if constexpr (std::is_same_v<T, int64_t>) {
+        e.value.i = value;
+      } else if constexpr (std::is_same_v<T, uint64_t>) {
+        e.value.u = value;
+      } else {
+        static_assert(std::is_same_v<T, double>);
+        e.value.d = value;
+      }
     }
 
     Entry* Begin(std::string_view key, uint8_t type) noexcept {
@@ -236,6 +351,8 @@ class Attributes {
     uint32_t max_value_length_;
   };
 
+  /// Forward iterator yielding KeyValueView by value. Views are valid while this object lives
+  /// and is not modified.
   class const_iterator {
    public:
     using iterator_category = std::forward_iterator_tag;
@@ -342,24 +459,6 @@ class Attributes {
   void MoveFrom(Attributes&& other) noexcept;
 
  private:
-  // One entry of the table at the front of block_. Trivially copyable so the block can be grown
-  // with memcpy; keys and string values are (offset, length) into the byte arena after the table.
-  struct Entry {
-    struct Slice {
-      uint32_t offset;
-      uint32_t length;
-    };
-    uint32_t key_offset;
-    uint32_t key_length;
-    uint8_t type;  // index into AttributeValue
-    union {
-      bool b;
-      int64_t i;
-      uint64_t u;
-      double d;
-      Slice s;
-    } value;
-  };
   bool FastSetAll(std::span<const KeyValueView> entries) noexcept;
   bool RepeatsEarlierKey(size_t count, std::string_view key) const noexcept;
   void ReleaseBlock() noexcept;

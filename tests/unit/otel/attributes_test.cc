@@ -432,6 +432,86 @@ TEST(AttributesWriterTest, RefusesWhatItCannotWriteInOnePass) {
   EXPECT_EQ(Dump(held), (std::vector<std::string>{"x=1:1"}));
 }
 
+TEST(AttributesLayoutTest, WritesThePreparedKeysAndTheValuesByPosition) {
+  Attributes::Layout layout;
+  EXPECT_TRUE(layout.Add("model", 4));
+  EXPECT_TRUE(layout.Add("tokens", 1));
+  EXPECT_TRUE(layout.Add("big", 2));
+  EXPECT_TRUE(layout.Add("temperature", 3));
+  EXPECT_TRUE(layout.Add("stream", 0));
+  EXPECT_FALSE(layout.Add("tokens", 4));  // a repeated key
+  EXPECT_FALSE(layout.Add("x", 5));       // not an alternative
+  ASSERT_EQ(layout.size(), 5U);
+  EXPECT_EQ(layout.type(3), 3);
+  EXPECT_EQ(layout.key_size(3), 11U);
+  EXPECT_TRUE(layout.KeyIs(3, "temperature"));
+  EXPECT_FALSE(layout.KeyIs(3, "temperaturf"));
+  EXPECT_FALSE(layout.KeyIs(0, "models"));
+
+  // Written twice into fresh lists: the layout is reusable, each list has its own values.
+  for (int64_t round = 0; round < 2; ++round) {
+    InlineAttributes<384> attrs;
+    Attributes::Writer writer(attrs);
+    ASSERT_TRUE(writer.Start(layout));
+    EXPECT_TRUE(writer.SetString(0, round == 0 ? "gpt-4o-mini" : "o3"));
+    writer.SetScalar(1, int64_t{-42} - round);
+    writer.SetScalar(2, uint64_t{18446744073709551615u});
+    writer.SetScalar(3, 0.25);
+    writer.SetScalar(4, round == 0);
+    EXPECT_TRUE(attrs.empty());  // not committed yet
+    writer.Commit();
+    EXPECT_EQ(Dump(attrs), (std::vector<std::string>{
+                               round == 0 ? "model=4:gpt-4o-mini" : "model=4:o3",
+                               round == 0 ? "tokens=1:-42" : "tokens=1:-43", "big=2:",
+                               "temperature=3:", round == 0 ? "stream=0:true" : "stream=0:false"}));
+    EXPECT_EQ(attrs.StoredBytes(), (round == 0 ? 11U : 2U) + 5 + 6 + 3 + 11 + 6);
+    // The key digests are the layout's: Set() finds a prepared key and replaces it in place.
+    attrs.Set("tokens", int64_t{7});
+    attrs.Set("new", "n");
+    ASSERT_EQ(attrs.size(), 6U);
+    EXPECT_EQ(Dump(attrs)[1], "tokens=1:7");
+    EXPECT_EQ(Dump(attrs)[5], "new=4:n");
+  }
+}
+
+TEST(AttributesLayoutTest, IsRefusedWhenItDoesNotFitAndFullLayoutsRefuseMoreKeys) {
+  Attributes::Layout layout;
+  for (char c = 'a'; c < 'a' + static_cast<char>(Attributes::Layout::kMaxEntries); ++c) {
+    EXPECT_TRUE(layout.Add(std::string(1, c), 1));
+  }
+  EXPECT_FALSE(layout.Add("z", 1));  // kMaxEntries keys
+  Attributes::Layout long_keys;
+  EXPECT_TRUE(long_keys.Add(std::string(Attributes::Layout::kMaxKeyBytes - 1, 'k'), 1));
+  EXPECT_FALSE(long_keys.Add("kk", 1));  // kMaxKeyBytes bytes
+
+  // More entries than the block in hand, or than the count limit: nothing is written.
+  InlineAttributes<96> small;  // 2 entries + 48 bytes
+  Attributes::Writer writer(small);
+  EXPECT_FALSE(writer.Start(layout));
+  InlineAttributes<384> limited;
+  limited.SetLimits(3, 0);
+  Attributes::Writer limited_writer(limited);
+  EXPECT_FALSE(limited_writer.Start(layout));
+  // A value over the length limit or the room left is refused (the caller falls back).
+  Attributes::Layout one;
+  ASSERT_TRUE(one.Add("k", 4));
+  InlineAttributes<384> short_values;
+  short_values.SetLimits(0, 4);
+  Attributes::Writer short_writer(short_values);
+  ASSERT_TRUE(short_writer.Start(one));
+  EXPECT_FALSE(short_writer.SetString(0, "abcdef"));
+  EXPECT_TRUE(short_writer.SetString(0, "abcd"));
+  Attributes::Writer no_room(small);
+  ASSERT_TRUE(no_room.Start(one));
+  EXPECT_FALSE(no_room.SetString(0, std::string(60, 'v')));
+  // A writer that already holds attributes does not start a layout.
+  InlineAttributes<384> started;
+  Attributes::Writer busy(started);
+  EXPECT_TRUE(busy.AddInt("x", 1));
+  EXPECT_FALSE(busy.Start(one));
+  EXPECT_TRUE(started.empty());
+}
+
 TEST(AttributesTest, VisitGivesEveryAttributeInOrderWithItsType) {
   InlineAttributes<384> attrs;
   attrs.Set("s", "text");

@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -537,6 +538,112 @@ TEST_F(OtelLayerTest, SpanLimitsApplyToFields) {
   EXPECT_EQ(Attr(*spans[0], "a"), Str("a\xE2\x80\xA6"));  // cut to 4 bytes with the marker
   EXPECT_EQ(spans[0]->dropped_attributes_count(), 1u);
   provider->Shutdown();
+}
+
+// A callsite's spans after the first reuse its prepared attribute layout; whatever changes
+// between them (a key in a reused buffer, a value type, a special key) must still be exact.
+TEST_F(OtelLayerTest, EachSpanOfACallsiteHasItsOwnKeysTypesAndSpecialFields) {
+  InstallSeedLayers(OtelLayerOptions{.with_location = true});
+  char key[16] = "alpha";  // writable: the same address and length, other contents
+  uint32_t line = 0;
+  const auto emit = [&](Value value) {
+    // clang-format off
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "changing", {std::string_view(key), value}, {"n", int64_t{7}}); line = __LINE__;
+    // clang-format on
+  };
+  emit("one");
+  emit("two");
+  std::memcpy(key, "bravo", 6);
+  emit("three");
+  emit(int64_t{4});
+  emit(Value());  // an empty value is no attribute
+  std::memcpy(key, "otel.name", 10);
+  emit("renamed");
+  std::memcpy(key, "bravo", 6);
+  emit(true);
+
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 7u);
+  const std::vector<std::string> located = {"code.filepath", "code.lineno", "code.namespace"};
+  const auto keys = [&](std::vector<std::string> first) {
+    first.insert(first.end(), located.begin(), located.end());
+    return first;
+  };
+  EXPECT_EQ(AttributeKeys(spans[0]->attributes), keys({"alpha", "n"}));
+  EXPECT_EQ(Attr(*spans[0], "alpha"), Str("one"));
+  EXPECT_EQ(Attr(*spans[1], "alpha"), Str("two"));
+  EXPECT_EQ(AttributeKeys(spans[2]->attributes), keys({"bravo", "n"}));
+  EXPECT_EQ(Attr(*spans[2], "bravo"), Str("three"));
+  EXPECT_EQ(Attr(*spans[3], "bravo"), AttributeValue(int64_t{4}));
+  EXPECT_EQ(AttributeKeys(spans[4]->attributes), keys({"n"}));
+  EXPECT_EQ(spans[5]->name, "renamed");
+  EXPECT_EQ(AttributeKeys(spans[5]->attributes), keys({"n"}));
+  EXPECT_EQ(Attr(*spans[6], "bravo"), AttributeValue(true));
+  for (size_t i = 0; i < spans.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(i == 5 ? "renamed" : "changing", spans[i]->name);
+    EXPECT_EQ(Attr(*spans[i], "n"), AttributeValue(int64_t{7}));
+    EXPECT_EQ(Attr(*spans[i], "code.lineno"), AttributeValue(static_cast<int64_t>(line)));
+    EXPECT_EQ(Attr(*spans[i], "code.namespace"), Str("app::runtime::execution"));
+  }
+}
+
+TEST_F(OtelLayerTest, EverySpanOfACallsiteHonoursTheSpanLimits) {
+  auto exporter = std::make_unique<otel::InMemorySpanExporter>();
+  auto storage = exporter->storage();
+  otel::SpanLimits limits;
+  limits.max_attribute_value_length = 4;
+  auto provider = otel::TracerProvider::builder()
+                      .WithSimpleExporter(std::move(exporter))
+                      .WithSpanLimits(limits)
+                      .Build();
+  auto registry = Registry::Create();
+  registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
+  SetGlobalSubscriber(registry);
+  const std::string values[] = {"abc", "abcdefgh", "wxyz", "vwxyz"};
+  for (const std::string& value : values) {
+    Span span =
+        VLLORA_INFO_SPAN("app::runtime::execution", "limited", {"a", value}, {"b", int64_t{2}});
+  }
+  SpanList spans = storage->Take();
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(Attr(*spans[0], "a"), Str("abc"));
+  EXPECT_EQ(Attr(*spans[1], "a"), Str("a\xE2\x80\xA6"));  // cut to 4 bytes with the marker
+  EXPECT_EQ(Attr(*spans[2], "a"), Str("wxyz"));
+  EXPECT_EQ(Attr(*spans[3], "a"), Str("v\xE2\x80\xA6"));
+  for (const auto& span : spans) {
+    EXPECT_THAT(AttributeKeys(span->attributes), ElementsAre("a", "b"));
+    EXPECT_EQ(Attr(*span, "b"), AttributeValue(int64_t{2}));
+  }
+  provider->Shutdown();
+}
+
+TEST_F(OtelLayerTest, ThreadsEmittingFromOneCallsiteKeepTheirOwnValues) {
+  InstallSeedLayers();
+  constexpr int kThreads = 2;
+  constexpr int64_t kSpans = 200;
+  const auto run = [](int64_t thread) {
+    const std::string tag = "thread-" + std::to_string(thread);
+    for (int64_t i = 0; i < kSpans; ++i) {
+      Span span = VLLORA_INFO_SPAN("app::runtime::execution", "shared", {"tag", tag}, {"i", i},
+                                   {"t", thread});
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(run, t);
+  for (auto& thread : threads) thread.join();
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), static_cast<size_t>(kThreads * kSpans));
+  std::vector<std::vector<bool>> seen(kThreads, std::vector<bool>(kSpans, false));
+  for (const auto& span : spans) {
+    ASSERT_THAT(AttributeKeys(span->attributes), ElementsAre("tag", "i", "t"));
+    const auto thread = std::get<int64_t>(*Attr(*span, "t"));
+    const auto i = std::get<int64_t>(*Attr(*span, "i"));
+    ASSERT_TRUE(thread >= 0 && thread < kThreads && i >= 0 && i < kSpans);
+    EXPECT_EQ(Attr(*span, "tag"), Str("thread-" + std::to_string(thread)));
+    EXPECT_FALSE(seen[static_cast<size_t>(thread)][static_cast<size_t>(i)]);
+    seen[static_cast<size_t>(thread)][static_cast<size_t>(i)] = true;
+  }
 }
 
 TEST_F(OtelLayerTest, SpanIsExportedOnlyWhenItsLastHandleIsGone) {
