@@ -184,8 +184,9 @@ struct FieldPlan {
   bool with_location = false;
 
   // Keys that live in read-only memory (string literals, the usual field names) are known by
-  // their address: those bytes cannot change while the program image is loaded. Null for keys
-  // elsewhere (a buffer may be reused for another key), which are compared byte by byte.
+  // their address: those bytes cannot change while the program image is loaded (and an image
+  // with callsites is never unloaded, see Callsite). Null for keys elsewhere (a buffer may be
+  // reused for another key), which are compared byte by byte.
   std::array<const char*, otel::Attributes::Layout::kMaxEntries> fixed_keys{};
 
   bool Matches(FieldSpan fields, bool location) const noexcept {

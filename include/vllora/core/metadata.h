@@ -30,6 +30,8 @@ struct Metadata {
 enum class Interest : uint8_t { kUnknown = 0, kNever = 1, kSometimes = 2, kAlways = 3 };
 
 /// One per span/event macro expansion. Constant-initialized, so it costs no guard variable.
+/// Registered callsites are linked together for the life of the process: a shared library that
+/// holds callsites must not be unloaded (dlclose) once they were used.
 ///
 /// Thread-safety: `interest` and `layer_mask` are atomics; `next` is written once, under the
 /// callsite-registry lock.
