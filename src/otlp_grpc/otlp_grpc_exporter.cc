@@ -30,6 +30,11 @@ using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
 // sending the parts at the same time gains.
 constexpr uint64_t kMinSpansPerRequest = 256;
 
+// Export() calls one exporter serves at the same time (MaxConcurrentExports()): each has its
+// own completion queue (a Lane) and its own helper threads. Measured on B4
+// (docs/performance.md): see the header.
+constexpr size_t kMaxConcurrentExports = 4;
+
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 // One unary call on the generic stub, driven to completion on `cq` by the calling thread (no
@@ -192,6 +197,7 @@ struct OtlpGrpcExporter::Impl {
   std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>();
   // The completion queue of one request in flight.
   struct Lane {
+    bool leased = false;  // guarded by `pool_mutex`
     // Calls complete here; the lane's thread waits on it (see BlockingUnaryCall).
     grpc::CompletionQueue cq;
 
@@ -219,15 +225,20 @@ struct OtlpGrpcExporter::Impl {
     bool stop = false;                                     // guarded by `mutex`
     otel::ExportResult result = otel::ExportResult::kSuccess;
     std::thread thread;
+    bool leased = false;  // guarded by `pool_mutex`: one Export() call is using it
   };
 
-  // Guards the lanes. The SDK never calls Export() concurrently; a caller that does is served
-  // one export at a time (two threads waiting on one queue would take each other's events).
-  std::mutex send_mutex;
-  Lane lane;
-  // Created on the first batch big enough to split (guarded by `send_mutex`).
-  std::vector<std::unique_ptr<Helper>> helpers;
-  bool helpers_failed = false;
+  // Each Export() call in progress leases a lane for the requests its own thread sends, and
+  // helpers for the others: a completion queue is driven by one thread and serves one call at
+  // a time (two threads waiting on one queue would take each other's events). Lanes and
+  // helpers are created on first need and kept for the next calls.
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<Lane>> lanes;      // guarded by `pool_mutex`
+  std::vector<std::unique_ptr<Helper>> helpers;  // guarded by `pool_mutex`
+  bool helpers_failed = false;                   // guarded by `pool_mutex`
+  // At most this many helpers: max_concurrent_requests - 1 for each of the
+  // kMaxConcurrentExports calls. A caller beyond that sends fewer parts at a time.
+  size_t max_helpers = 0;
 
   ~Impl() {
     for (auto& helper : helpers) {
@@ -271,10 +282,36 @@ struct OtlpGrpcExporter::Impl {
     }
   }
 
-  // Starts the helper threads for `wanted` concurrent requests; false if none could be started.
-  bool EnsureHelpers(size_t wanted) {
-    if (helpers_failed) return !helpers.empty();
-    while (helpers.size() + 1 < wanted) {
+  // Leases an idle lane, creating one if none is idle. Throws std::bad_alloc (GuardedExport
+  // counts the batch as failed).
+  Lane& LeaseLane() {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    for (auto& lane : lanes) {
+      if (lane->leased) continue;
+      lane->leased = true;
+      return *lane;
+    }
+    lanes.reserve(lanes.size() + 1);  // so the push_back below cannot throw after the lane exists
+    auto lane = std::make_unique<Lane>();
+    lane->leased = true;
+    lanes.push_back(std::move(lane));
+    return *lanes.back();
+  }
+
+  // Leases up to `wanted` idle helpers into `out`, starting new ones within max_helpers.
+  // Returns how many were leased (maybe fewer: all busy, the limit, or a thread that cannot
+  // start).
+  size_t LeaseHelpers(size_t wanted, std::vector<Helper*>& out) {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    for (auto& helper : helpers) {
+      if (out.size() == wanted) break;
+      if (helper->leased) continue;
+      helper->leased = true;
+      out.push_back(helper.get());
+    }
+    while (out.size() < wanted && helpers.size() < max_helpers && !helpers_failed) {
+      helpers.reserve(helpers.size() + 1);
+      out.reserve(wanted);
       auto helper = std::make_unique<Helper>();
       try {
         Helper* raw = helper.get();
@@ -285,29 +322,51 @@ struct OtlpGrpcExporter::Impl {
              "OTLP gRPC exporter: cannot start a sender thread; sending fewer requests at a time");
         break;
       }
+      helper->leased = true;
+      out.push_back(helper.get());
       helpers.push_back(std::move(helper));
     }
-    return !helpers.empty();
+    return out.size();
+  }
+
+  // Gives back what one Export() call leased. Never throws.
+  void Return(Lane& lane, const std::vector<Helper*>& leased) noexcept {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    lane.leased = false;
+    for (Helper* helper : leased) helper->leased = false;
   }
 
   // Splits a big batch into up to max_concurrent_requests requests of at least
   // kMinSpansPerRequest spans, sends them at the same time (the export thread sends the first,
   // helper threads the others) and waits for all: Export() stays synchronous, its result and the
   // counters are complete when it returns. Each request has its own retries within the shared
-  // deadline; the result is a success only if every request succeeded.
+  // deadline; the result is a success only if every request succeeded. Concurrent calls use
+  // separate lanes and helpers (leased here, given back at the end).
   otel::ExportResult Send(std::span<std::unique_ptr<otel::SpanData>> batch, uint64_t count) {
     const SteadyClock::time_point deadline = SteadyClock::now() + options.timeout;
     const std::span<const std::unique_ptr<otel::SpanData>> all(batch.data(), batch.size());
-    std::lock_guard<std::mutex> send_lock(send_mutex);
     size_t parts = std::min<size_t>(std::max(options.max_concurrent_requests, size_t{1}),
                                     static_cast<size_t>(count / kMinSpansPerRequest));
-    if (parts > 1 && !EnsureHelpers(parts)) parts = 1;
-    parts = std::min(parts, helpers.size() + 1);
+    std::vector<Helper*> leased;
+    Lane& lane = LeaseLane();
+    struct Lease {
+      Impl& impl;
+      Lane& lane;
+      std::vector<Helper*>& helpers;
+      ~Lease() { impl.Return(lane, helpers); }
+    } lease{*this, lane, leased};
+    if (parts > 1) {
+      try {
+        parts = 1 + LeaseHelpers(parts - 1, leased);
+      } catch (...) {
+        parts = 1 + leased.size();  // out of memory: send with what was leased
+      }
+    }
     if (parts <= 1) return SendPart(lane, all, count, deadline);
 
     const size_t per_part = (all.size() + parts - 1) / parts;
     for (size_t i = 1; i < parts; ++i) {
-      Helper& helper = *helpers[i - 1];
+      Helper& helper = *leased[i - 1];
       const size_t begin = std::min(all.size(), i * per_part);
       {
         std::lock_guard<std::mutex> lock(helper.mutex);
@@ -328,7 +387,7 @@ struct OtlpGrpcExporter::Impl {
     }
     // Always wait for the helpers: they read `batch`, which the caller frees after we return.
     for (size_t i = 1; i < parts; ++i) {
-      Helper& helper = *helpers[i - 1];
+      Helper& helper = *leased[i - 1];
       std::unique_lock<std::mutex> lock(helper.mutex);
       helper.cv.wait(lock, [&] { return helper.done; });
       if (helper.result != otel::ExportResult::kSuccess) result = otel::ExportResult::kFailure;
@@ -467,6 +526,8 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->policy = policy;
+    impl->max_helpers =
+        kMaxConcurrentExports * (std::max(options.max_concurrent_requests, size_t{1}) - 1);
     impl->target = target->target;
     impl->export_label = "OTLP/gRPC export to " + impl->target;
     impl->receiver_label = "OTLP/gRPC receiver at " + impl->target;
@@ -531,6 +592,8 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
     return fail("cannot create the OTLP gRPC exporter");
   }
 }
+
+size_t OtlpGrpcExporter::MaxConcurrentExports() const noexcept { return kMaxConcurrentExports; }
 
 otel::ExportResult OtlpGrpcExporter::Export(
     std::span<std::unique_ptr<otel::SpanData>> batch) noexcept {

@@ -8,6 +8,10 @@
 //
 // Behaviour:
 //  * One gRPC channel per exporter, created in the factory and reused by every Export().
+//  * Export() calls from several threads run concurrently (each has its own completion queue
+//    and helper threads; the requests share the channel's HTTP/2 connection, as OTLP allows).
+//    MaxConcurrentExports() is 4, so a BatchSpanProcessor keeps up to
+//    min(its max_concurrent_exports, 4) batches in flight instead of waiting for each answer.
 //  * Export() retries UNAVAILABLE, ABORTED, CANCELLED, DEADLINE_EXCEEDED, OUT_OF_RANGE and
 //    DATA_LOSS with jittered exponential backoff, and RESOURCE_EXHAUSTED only when the answer
 //    carries a google.rpc.RetryInfo (as the OTLP specification says); a RetryInfo delay replaces
@@ -57,7 +61,7 @@ struct OtlpGrpcExporterOptions {
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
   double backoff_multiplier = 1.5;
-  /// Requests one Export() may have in flight at the same time: a batch of at least 2 x 256
+  /// Requests one Export() call may have in flight at the same time: a batch of at least 2 x 256
   /// spans is split into up to this many requests (of >= 256 spans each), sent and encoded in
   /// parallel (by up to max_concurrent_requests - 1 helper threads, started on first use).
   /// Export() still returns only when every request has completed, with the combined result;
@@ -95,8 +99,10 @@ struct OtlpExporterStats {
 };
 
 /// The OTLP/gRPC exporter.
-/// Thread-safety: Export() may be called from several threads (calls are independent); Stats(),
-/// ForceFlush() and Shutdown() are safe from any thread.
+/// Thread-safety: Export() may be called from several threads at the same time; the calls are
+/// independent and run concurrently (up to MaxConcurrentExports() of them with helper threads
+/// for in-batch splitting; more callers still run, sending fewer parts in parallel). Stats(),
+/// ForceFlush() and Shutdown() are safe from any thread, also during Export() calls.
 class OtlpGrpcExporter final : public otel::SpanExporter {
  public:
   /// Creates the exporter and its channel (the connection itself is made lazily by gRPC).
@@ -111,6 +117,10 @@ class OtlpGrpcExporter final : public otel::SpanExporter {
   OtlpGrpcExporter(const OtlpGrpcExporter&) = delete;
   OtlpGrpcExporter& operator=(const OtlpGrpcExporter&) = delete;
 
+  /// 4: concurrent Export() calls are served concurrently (see the class comment), so the OTel
+  /// "Export() is never called concurrently" guarantee is waived for this exporter.
+  size_t MaxConcurrentExports() const noexcept override;
+
   /// Sends `batch` (null entries are skipped), retrying as described above. Returns kSuccess when
   /// the receiver accepted the request (fully or partially). After Shutdown() it returns
   /// kFailure immediately. Blocking: up to `timeout`. Never throws.
@@ -119,8 +129,8 @@ class OtlpGrpcExporter final : public otel::SpanExporter {
   /// Nothing is buffered inside the exporter: returns true at once.
   bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
 
-  /// Makes later Export() calls fail fast, cancels a call in flight or a retry wait, and returns
-  /// true. Idempotent.
+  /// Makes later Export() calls fail fast, cancels every call in flight and every retry wait (of
+  /// all concurrent Export() calls), and returns true. Idempotent.
   bool Shutdown(std::chrono::steady_clock::time_point deadline) noexcept override;
 
   /// A snapshot of the counters. Allocation: none.

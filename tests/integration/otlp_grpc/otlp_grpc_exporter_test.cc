@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,13 +13,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "support/otlp_receiver_process.h"
 #include "support/otlp_span_fixtures.h"
 #include "vllora/otel/diagnostics.h"
@@ -578,6 +583,167 @@ TEST(OtlpGrpcExporterIntegration, ShutdownCancelsAnExportInFlightAndLaterOnesFai
   EXPECT_EQ(exporter->Export(later), otel::ExportResult::kFailure);
   EXPECT_LT(SteadyClock::now() - later_start, milliseconds(100));
   EXPECT_EQ(exporter->Stats().failed_spans, 2u);
+}
+
+// Two threads export on one exporter at the same time (the BatchSpanProcessor does this with
+// max_concurrent_exports > 1): both succeed and every span arrives exactly once.
+TEST(OtlpGrpcExporterIntegration, ConcurrentExportsFromTwoThreadsDeliverEverySpanOnce) {
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  auto exporter = MakeExporter(FastOptions(receiver->endpoint()));
+  ASSERT_NE(exporter, nullptr);
+  EXPECT_EQ(exporter->MaxConcurrentExports(), 4u);
+  constexpr int kPerThread = 120;
+  std::latch start(2);
+  auto export_from = [&](int first_seed) {
+    std::vector<std::unique_ptr<otel::SpanData>> batch;
+    for (int i = 0; i < kPerThread; ++i) {
+      batch.push_back(MakeSimpleSpan(static_cast<uint8_t>(first_seed + i)));
+    }
+    start.arrive_and_wait();
+    return exporter->Export(batch);
+  };
+  auto a = std::async(std::launch::async, export_from, 0);
+  auto b = std::async(std::launch::async, export_from, kPerThread);
+  EXPECT_EQ(a.get(), otel::ExportResult::kSuccess);
+  EXPECT_EQ(b.get(), otel::ExportResult::kSuccess);
+  ASSERT_TRUE(receiver->WaitForSpans(2 * kPerThread, kWait));
+  std::multiset<std::string> names;
+  for (const Json& span : receiver->Spans()) names.insert(span["name"].get<std::string>());
+  std::multiset<std::string> expected;
+  for (int i = 0; i < 2 * kPerThread; ++i) expected.insert("simple-" + std::to_string(i));
+  EXPECT_EQ(names, expected);
+  EXPECT_EQ(receiver->Requests().size(), 2u);
+  const OtlpExporterStats stats = exporter->Stats();
+  EXPECT_EQ(stats.exported_spans, 2u * kPerThread);
+  EXPECT_EQ(stats.export_calls, 2u);
+  EXPECT_EQ(stats.failed_spans, 0u);
+  EXPECT_EQ(stats.retries, 0u);
+}
+
+// An in-process TraceService that holds each request until `expected` requests are being
+// handled at the same time, Release() is called, or a deadline passes: it proves that calls
+// overlap.
+class RendezvousTraceService final
+    : public ::opentelemetry::proto::collector::trace::v1::TraceService::Service {
+ public:
+  explicit RendezvousTraceService(int expected) : expected_(expected) {}
+
+  grpc::Status Export(
+      grpc::ServerContext*,
+      const ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request,
+      ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse*) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++arrived_;
+    for (const auto& resource_spans : request->resource_spans()) {
+      for (const auto& scope_spans : resource_spans.scope_spans()) {
+        for (const auto& span : scope_spans.spans()) names_.insert(span.name());
+      }
+    }
+    cv_.notify_all();
+    // Generous: a serializing exporter makes this wait run out (and the test fail) instead of
+    // hanging; the exporter's own timeout is longer.
+    cv_.wait_for(lock, std::chrono::seconds(10),
+                 [&] { return arrived_ >= expected_ || released_; });
+    if (arrived_ >= expected_) ++met_;
+    return grpc::Status::OK;
+  }
+
+  bool WaitArrived(int count, milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return arrived_ >= count; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+  int met() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return met_;
+  }
+  std::multiset<std::string> names() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return names_;
+  }
+
+ private:
+  const int expected_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  bool released_ = false;
+  int met_ = 0;  // requests that saw all `expected_` requests in progress
+  std::multiset<std::string> names_;
+};
+
+TEST(OtlpGrpcExporterIntegration, ConcurrentExportsAreInFlightAtTheSameTime) {
+  RendezvousTraceService service(2);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_GT(port, 0);
+
+  OtlpGrpcExporterOptions options = FastOptions("http://127.0.0.1:" + std::to_string(port));
+  options.timeout = milliseconds(30000);  // longer than the service's hold
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto export_one = [&](uint8_t seed) {
+    std::vector<std::unique_ptr<otel::SpanData>> batch;
+    batch.push_back(MakeSimpleSpan(seed));
+    return exporter->Export(batch);
+  };
+  auto a = std::async(std::launch::async, export_one, uint8_t{1});
+  auto b = std::async(std::launch::async, export_one, uint8_t{2});
+  EXPECT_EQ(a.get(), otel::ExportResult::kSuccess);
+  EXPECT_EQ(b.get(), otel::ExportResult::kSuccess);
+  // Each request was held until the other one arrived: the two calls overlapped.
+  EXPECT_EQ(service.met(), 2);
+  EXPECT_EQ(service.names(), (std::multiset<std::string>{"simple-1", "simple-2"}));
+  const OtlpExporterStats stats = exporter->Stats();
+  EXPECT_EQ(stats.exported_spans, 2u);
+  EXPECT_EQ(stats.export_calls, 2u);
+  EXPECT_EQ(stats.failed_spans, 0u);
+  exporter.reset();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// Shutdown() cancels every concurrent call, not only one.
+TEST(OtlpGrpcExporterIntegration, ShutdownCancelsEveryConcurrentExport) {
+  RendezvousTraceService service(3);  // two calls never meet three: held until Release()
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  OtlpGrpcExporterOptions options = FastOptions("http://127.0.0.1:" + std::to_string(port));
+  options.timeout = milliseconds(30000);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto export_one = [&] {
+    auto batch = SimpleBatch(1);
+    return exporter->Export(batch);
+  };
+  auto a = std::async(std::launch::async, export_one);
+  auto b = std::async(std::launch::async, export_one);
+  const bool both_arrived = service.WaitArrived(2, kWait);
+  EXPECT_TRUE(both_arrived);
+  EXPECT_TRUE(exporter->Shutdown(SteadyClock::now() + milliseconds(100)));
+  // Without the cancel each call would wait for the held answer; wait_for is a hang detector.
+  EXPECT_EQ(a.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(b.wait_for(kWait), std::future_status::ready);
+  service.Release();
+  EXPECT_EQ(a.get(), otel::ExportResult::kFailure);
+  EXPECT_EQ(b.get(), otel::ExportResult::kFailure);
+  EXPECT_EQ(exporter->Stats().failed_spans, 2u);
+  EXPECT_EQ(exporter->Stats().exported_spans, 0u);
+  exporter.reset();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
 TEST(OtlpGrpcExporterIntegration, ReceiverHelperReportsStartFailures) {
