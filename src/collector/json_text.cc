@@ -12,28 +12,38 @@ bool NeedsEscape(unsigned char byte) noexcept {
   return byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\';
 }
 
-// True when no byte of `value` needs escaping or UTF-8 repair, tested 8 bytes at a time:
-// (w - 0x01..01 * n) & ~w has a byte's high bit set when that byte is below n (n <= 0x80; a
-// borrow can only mark bytes above one that is truly below n, so "any" is exact).
-bool IsPlainJsonText(std::string_view value) noexcept {
+// True when no byte of the 8 in `w` needs escaping or UTF-8 repair: (w - 0x01..01 * n) & ~w has
+// a byte's high bit set when that byte is below n (n <= 0x80; a borrow can only mark bytes above
+// one that is truly below n, so "any" is exact).
+bool IsPlainWord(uint64_t w) noexcept {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (kOnes * '"');
+  const uint64_t backslash = w ^ (kOnes * '\\');
+  const uint64_t marks = w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                         ((backslash - kOnes) & ~backslash);
+  return (marks & kHigh) == 0;
+}
+
+// True when no byte of `value` needs escaping or UTF-8 repair, tested 8 bytes at a time. From 8
+// bytes on, the last (partial) block is tested as the 8 bytes that end the value, overlapping the
+// block before it: no byte-by-byte tail (attribute keys and values are mostly 8-40 bytes).
+bool IsPlainJsonText(std::string_view value) noexcept {
   const char* p = value.data();
   const size_t n = value.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      if (NeedsEscape(static_cast<unsigned char>(p[i]))) return false;
+    }
+    return true;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 < n; i += 8) {
     std::memcpy(&w, p + i, 8);
-    const uint64_t quote = w ^ (kOnes * '"');
-    const uint64_t backslash = w ^ (kOnes * '\\');
-    const uint64_t marks = w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
-                           ((backslash - kOnes) & ~backslash);
-    if ((marks & kHigh) != 0) return false;
+    if (!IsPlainWord(w)) return false;
   }
-  for (; i < n; ++i) {
-    if (NeedsEscape(static_cast<unsigned char>(p[i]))) return false;
-  }
-  return true;
+  std::memcpy(&w, p + n - 8, 8);
+  return IsPlainWord(w);
 }
 
 }  // namespace
@@ -43,12 +53,10 @@ void AppendJsonString(std::string& out, std::string_view value) {
     text::AppendJsonString(out, value);
     return;
   }
-  const size_t at = out.size();
-  out.resize(at + value.size() + 2);
-  char* p = out.data() + at;
-  p[0] = '"';
-  if (!value.empty()) std::memcpy(p + 1, value.data(), value.size());
-  p[value.size() + 1] = '"';
+  // push_back/append, not resize + memcpy: resize would first zero the bytes it adds.
+  out.push_back('"');
+  out.append(value.data(), value.size());
+  out.push_back('"');
 }
 
 void AppendJsonDouble(std::string& out, double value) {

@@ -243,16 +243,19 @@ TEST(CollectorJsonTextTest, JsonStringFastPathWritesWhatTheSharedWriterWrites) {
     text::AppendJsonString(shared, value);
     EXPECT_EQ(fast, shared) << value;
   }
-  // Every byte value at every position of a 21-byte string (the 8-byte blocks and the tail).
-  for (int byte = 0; byte < 256; ++byte) {
-    for (size_t at = 0; at < 21; ++at) {
-      std::string value(21, 'a');
-      value[at] = static_cast<char>(byte);
-      std::string fast;
-      AppendJsonString(fast, value);
-      std::string shared;
-      text::AppendJsonString(shared, value);
-      ASSERT_EQ(fast, shared) << "byte " << byte << " at " << at;
+  // Every byte value at every position of strings of 1 to 24 bytes (the bytewise path below 8
+  // bytes, the 8-byte blocks and the overlapping last block).
+  for (size_t length = 1; length <= 24; ++length) {
+    for (int byte = 0; byte < 256; ++byte) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string value(length, 'a');
+        value[at] = static_cast<char>(byte);
+        std::string fast = "x";
+        AppendJsonString(fast, value);
+        std::string shared = "x";
+        text::AppendJsonString(shared, value);
+        ASSERT_EQ(fast, shared) << "length " << length << " byte " << byte << " at " << at;
+      }
     }
   }
   std::string out;
