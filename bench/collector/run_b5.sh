@@ -3,7 +3,10 @@
 # Usage: bench/collector/run_b5.sh BUILD_DIR [extra collector_b5_load flags, e.g. --spans 1000000]
 # Builds nothing: BUILD_DIR must hold src/collector/vllora-collector and
 # src/collector/collector_b5_load (configure with -DVLLORA_BUILD_BENCH=ON).
-# Prints b5_spans_per_s=N and b5_peak_rss_mib=M (plus b5_rows_in_db / b5_spans_sent details).
+# The exporters are the project's OtlpGrpcExporter (default); --message (generated stub and
+# protobuf messages) and --preencoded (bytes encoded before the clock) are for comparison.
+# Prints b5_mode=..., b5_spans_per_s=N and b5_peak_rss_mib=M (plus b5_rows_in_db,
+# b5_collector_cpu_us_per_span, b5_load_cpu_us_per_span and a b5_spans_sent details line).
 set -euo pipefail
 build=${1:?usage: run_b5.sh BUILD_DIR [flags]}
 shift
