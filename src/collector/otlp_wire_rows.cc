@@ -559,9 +559,15 @@ class Decoder {
         parent = Since(start);
       }
       Set(row, SpanBatch::kParentSpanId, parent);
-      start = text_.size();
-      text::AppendRepairedUtf8(text_, name);
-      Set(row, SpanBatch::kOperationName, Since(start));
+      // Spans of a batch often share their name too (one call site): the same slice, so the
+      // store also keeps the parameter bound.
+      if (last_name_.length >= 0 && name == last_name_bytes_) {
+        Set(row, SpanBatch::kOperationName, last_name_);
+      } else {
+        start = text_.size();
+        text::AppendRepairedUtf8(text_, name);
+        Set(row, SpanBatch::kOperationName, Since(start));
+      }
     }
     // Attributes and events are decoded for a rejected span too (protobuf would refuse the whole
     // request if they were malformed); its text is dropped afterwards.
@@ -624,6 +630,9 @@ class Decoder {
     // Slices to share, taken from a stored span only (a rejected span's text is dropped).
     last_trace_id_ = trace_id;
     last_trace_ = Slice{row.offset[SpanBatch::kTraceId], row.length[SpanBatch::kTraceId]};
+    last_name_bytes_ = name;
+    last_name_ =
+        Slice{row.offset[SpanBatch::kOperationName], row.length[SpanBatch::kOperationName]};
     if (no_events_.length < 0 && row.length[SpanBatch::kEvents] == 2) {
       no_events_ = Slice{row.offset[SpanBatch::kEvents], 2};
     }
@@ -677,7 +686,8 @@ class Decoder {
       resource_label_, scope_name_, header_tenant_slice_, default_tenant_slice_;
   // The previous stored span's trace id (wire bytes) and its text; the first "[]" events text.
   std::string_view last_trace_id_;
-  Slice last_trace_, no_events_;
+  std::string_view last_name_bytes_;  // the name as sent (before UTF-8 repair)
+  Slice last_trace_, last_name_, no_events_;
 };
 
 }  // namespace

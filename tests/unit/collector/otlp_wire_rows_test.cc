@@ -528,6 +528,36 @@ TEST(CollectorOtlpWireRows, BatchRoundTripsSpanRows) {
   EXPECT_EQ(batch.Text(0, SpanBatch::kThreadId), std::string_view(""));
 }
 
+// Consecutive spans with equal names share the name's text; a rejected span's name is never
+// shared, and after another name in between the first one is written again.
+TEST(CollectorOtlpWireRows, SpansShareTheOperationNameText) {
+  const auto span = [](char id, const std::string& name, const std::string& extra) {
+    return Len(2, Len(1, kTraceId) + Len(2, std::string(7, '\0') + id) + Len(5, name) + extra);
+  };
+  const std::string rejected = span('\x01', "chat", Fixed64(7, 5000) + Fixed64(8, 4000));
+  const std::string request = Request(
+      "", "",
+      rejected + span('\x02', "chat", "") + span('\x03', "chat", "") + span('\x04', "tool", "") +
+          span('\x05', "chat", "") + span('\x06', "chat\xff", "") + span('\x07', "chat\xff", ""));
+  DecodedRequest decoded;
+  ASSERT_EQ(DecodeOtlpWireRows(request, "", &decoded), WireDecode::kOk);
+  ASSERT_EQ(decoded.batch.size(), 6u);
+  EXPECT_EQ(decoded.rejected_spans, 1);
+  const std::vector<std::string> names = {
+      "chat", "chat", "tool", "chat", "chat\xEF\xBF\xBD", "chat\xEF\xBF\xBD"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(decoded.batch.Get(i).operation_name, names[i]) << i;
+  }
+  const auto& rows = decoded.batch.rows;
+  const auto name_at = [&](size_t i) { return rows[i].offset[SpanBatch::kOperationName]; };
+  EXPECT_EQ(name_at(1), name_at(0));
+  EXPECT_NE(name_at(2), name_at(0));
+  EXPECT_NE(name_at(3), name_at(0));  // written again after "tool"
+  EXPECT_NE(name_at(4), name_at(3));
+  EXPECT_EQ(name_at(5), name_at(4));
+  ExpectSameAsReference(request, "");
+}
+
 // Add shares the previous row's slice for an equal text (never for span ids or attributes);
 // every row still reads back exactly.
 TEST(CollectorOtlpWireRows, BatchAddSharesTextEqualToThePreviousRow) {
