@@ -246,30 +246,39 @@ struct BatchState {
     }
   }
 
-  // Exports `batch` (and leaves it empty): hands it to an idle sender when exports may overlap,
-  // starting one if fewer than `concurrency` exist, or waits for one to become idle. Exports
-  // on the worker itself with concurrency 1, or when no further sender can be started.
-  void Dispatch(std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
-    if (concurrency > 1) {
-      std::unique_lock<std::mutex> lock(send_mutex);
-      for (;;) {
-        for (auto& sender : senders) {
-          if (sender->busy) continue;
-          sender->batch.swap(batch);  // `batch` gets the sender's empty, reserved vector
-          sender->busy = true;
-          ++senders_busy;
-          sender->cv.notify_one();
-          return;
-        }
-        if (senders.size() < concurrency) {
-          if (!senders_failed && StartSender()) continue;
-          senders_failed = true;
-          break;  // every sender is busy and no other can start: export here
-        }
-        idle_cv.wait(lock, [&] { return senders_busy < senders.size(); });
+  // The sender the next batch goes to: an idle one, a new one if fewer than `concurrency`
+  // exist, or (all busy) the first to become idle; the worker waits for it before it takes the
+  // batch out of the queue, so at most `concurrency` batches are ever out of it. Null: export
+  // on the worker (concurrency 1, or no further sender can be started). Only the worker marks
+  // a sender busy, so the one returned stays idle until Hand(). Worker thread only.
+  Sender* AcquireSender() noexcept {
+    if (concurrency <= 1) return nullptr;
+    std::unique_lock<std::mutex> lock(send_mutex);
+    for (;;) {
+      for (auto& sender : senders) {
+        if (!sender->busy) return sender.get();
       }
+      if (senders.size() < concurrency) {
+        if (!senders_failed && StartSender()) continue;
+        senders_failed = true;
+        return nullptr;  // every sender is busy and no other can start: export here
+      }
+      idle_cv.wait(lock, [&] { return senders_busy < senders.size(); });
     }
-    ExportBatch(batch);
+  }
+
+  // Exports `batch` on `sender` (from AcquireSender), or here when it is null; leaves `batch`
+  // empty. Worker thread only.
+  void Hand(Sender* sender, std::vector<std::unique_ptr<SpanData>>& batch) noexcept {
+    if (sender == nullptr) {
+      ExportBatch(batch);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(send_mutex);
+    sender->batch.swap(batch);  // `batch` gets the sender's empty, reserved vector
+    sender->busy = true;
+    ++senders_busy;
+    sender->cv.notify_one();
   }
 
   // Waits until no sender is exporting. Worker thread only.
@@ -304,10 +313,9 @@ struct BatchState {
     whole_queue = whole_queue || concurrency <= 1;
     for (;;) {
       // relaxed: a size estimate; Pop() reads each cell's sequence.
-      if (!whole_queue && enqueue_pos.load(std::memory_order_relaxed) - consumer_pos <
-                              options.max_export_batch_size) {
-        return;
-      }
+      const size_t queued = enqueue_pos.load(std::memory_order_relaxed) - consumer_pos;
+      if (queued == 0 || (!whole_queue && queued < options.max_export_batch_size)) return;
+      Sender* sender = AcquireSender();
       batch.clear();
       size_t bytes = 0;
       while (batch.size() < options.max_export_batch_size) {
@@ -319,7 +327,7 @@ struct BatchState {
       // relaxed: a statistic and a limit; the spans themselves are published by `sequence`.
       if (bytes != 0) queued_bytes.fetch_sub(bytes, std::memory_order_relaxed);
       if (batch.empty()) return;
-      Dispatch(batch);
+      Hand(sender, batch);
     }
   }
 

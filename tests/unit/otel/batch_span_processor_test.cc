@@ -397,6 +397,35 @@ TEST_F(BatchSpanProcessorTest, ExporterAcceptingTwoGetsTwoBatchesInFlightAndNeve
   EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(10));
 }
 
+// Memory stays bounded: at most max_concurrent_exports batches are out of the queue (the worker
+// waits for a free sender before it takes the next batch), the queue absorbs the rest.
+TEST_F(BatchSpanProcessorTest, ConcurrentExportsTakeAtMostThatManyBatchesOutOfTheQueue) {
+  auto probe = std::make_shared<ConcurrencyProbe>();
+  probe->blocked = true;
+  BatchSpanProcessor processor(std::make_unique<ConcurrentExporter>(probe, 2),
+                               {.max_queue_size = 4,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 2,
+                                .max_concurrent_exports = 2});
+  processor.OnEnd(SampledSpanWithId(1));
+  processor.OnEnd(SampledSpanWithId(2));
+  ASSERT_TRUE(probe->WaitFor([&] { return probe->in_progress == 1; }));
+  processor.OnEnd(SampledSpanWithId(3));
+  processor.OnEnd(SampledSpanWithId(4));
+  ASSERT_TRUE(probe->WaitFor([&] { return probe->in_progress == 2; }));
+  for (uint64_t id = 5; id <= 104; ++id) processor.OnEnd(SampledSpanWithId(id));
+  BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.enqueued, 8U);  // 2 batches in flight + a full queue of 4
+  EXPECT_EQ(stats.dropped_queue_full, 96U);
+  probe->Release();
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(10000)));
+  stats = processor.Stats();
+  EXPECT_EQ(stats.exported, 8U);
+  EXPECT_EQ(stats.export_calls, 4U);
+  std::lock_guard<std::mutex> lock(probe->mutex);
+  EXPECT_EQ(Sorted(probe->span_ids), IdsUpTo(8));
+}
+
 TEST_F(BatchSpanProcessorTest, ExporterKeepingTheDefaultIsNeverCalledConcurrently) {
   auto probe = std::make_shared<ConcurrencyProbe>();
   probe->hold = std::chrono::microseconds(200);
