@@ -122,7 +122,8 @@ struct GrpcPipeline {
     vllora::otlp::OtlpGrpcExporterOptions options;  // defaults, except where to send
     options.endpoint = "http://127.0.0.1:" + std::to_string(port);
     // Experiments only (B4's figures use the defaults): B4_MAX_CONCURRENT_REQUESTS overrides
-    // that option (the batch size has its own variable, OTEL_BSP_MAX_EXPORT_BATCH_SIZE).
+    // that option (the batch processor reads its own variables, e.g.
+    // OTEL_BSP_MAX_EXPORT_BATCH_SIZE and OTEL_BSP_MAX_CONCURRENT_EXPORTS).
     if (const char* v = std::getenv("B4_MAX_CONCURRENT_REQUESTS")) {
       options.max_concurrent_requests = std::strtoull(v, nullptr, 10);
     }
