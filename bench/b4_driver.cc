@@ -13,7 +13,9 @@
 //       down (drains the queue). Prints b4_burst_wall_s, b4_burst_emit_s,
 //       b4_app_cpu_us_per_span (CLOCK_THREAD_CPUTIME_ID of the emitting thread / spans),
 //       b4_burst_delivered (receiver count), b4_burst_dropped (processor queue-full drops),
-//       b4_burst_export_failed_spans, b4_peak_rss_mib (VmHWM of this process).
+//       b4_burst_export_failed_spans, b4_peak_rss_mib (VmHWM of this process), and where the
+//       rest of the CPU went per delivered span: b4_burst_export_cpu_us_per_span (this process
+//       minus the emitting thread) and b4_burst_receiver_cpu_us_per_span.
 //
 // The receiver is started by this program (pipes to its stdin/stdout) and ends when its stdin
 // closes. Output: `key=value` lines on stdout, progress on stderr.
@@ -74,8 +76,12 @@ class Receiver {
     std::fputs("count\n", in_);
     std::fflush(in_);
     const std::string line = ReadLine();
+    const size_t cpu = line.find(" cpu_us=");
+    cpu_us_ = cpu == std::string::npos ? 0 : std::strtoull(line.c_str() + cpu + 8, nullptr, 10);
     return line.rfind("count=", 0) == 0 ? std::strtoull(line.c_str() + 6, nullptr, 10) : 0;
   }
+  // The receiver's CPU time (all threads) at the last Count().
+  uint64_t cpu_us() const { return cpu_us_; }
 
   void Stop() {
     if (pid_ <= 0) return;
@@ -97,6 +103,7 @@ class Receiver {
   int port() const { return port_; }
 
  private:
+  uint64_t cpu_us_ = 0;
   std::string ReadLine() {
     char buffer[256];
     if (std::fgets(buffer, sizeof buffer, out_) == nullptr) return {};
@@ -153,6 +160,13 @@ struct GrpcPipeline {
 double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// This process's CPU time, all threads.
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
@@ -218,6 +232,8 @@ int Steady(Receiver& receiver, double max_rate, double seconds) {
 
 int Burst(Receiver& receiver, uint64_t spans) {
   const uint64_t received_before = receiver.Count();
+  const uint64_t receiver_cpu_before = receiver.cpu_us();
+  const double process_cpu_start = ProcessCpuSeconds();
   GrpcPipeline pipeline(receiver.port());
   vllora::bench::OneSpan(0);  // warm-up (callsite registration), not counted below
   const auto start = Clock::now();
@@ -230,6 +246,8 @@ int Burst(Receiver& receiver, uint64_t spans) {
   const auto stats = pipeline.batch->Stats();
   const auto export_stats = pipeline.exporter->Stats();
   const uint64_t delivered = receiver.Count() - received_before;
+  const double process_cpu = ProcessCpuSeconds() - process_cpu_start;
+  const double receiver_cpu = static_cast<double>(receiver.cpu_us() - receiver_cpu_before) / 1e6;
   std::printf("b4_burst_spans=%llu\n", static_cast<unsigned long long>(spans));
   std::printf("b4_burst_wall_s=%.3f\n", wall_s);
   std::printf("b4_burst_emit_s=%.3f\n", emit_s);
@@ -240,6 +258,13 @@ int Burst(Receiver& receiver, uint64_t spans) {
   std::printf("b4_burst_export_failed_spans=%llu\n",
               static_cast<unsigned long long>(export_stats.failed_spans));
   std::printf("b4_peak_rss_mib=%.1f\n", PeakRssMib());
+  // Where the rest of the CPU goes, per delivered span: this process minus the application
+  // thread (the export side: processor worker, encoding, gRPC), and the receiver process.
+  if (delivered > 0) {
+    const double per = 1e6 / static_cast<double>(delivered);
+    std::printf("b4_burst_export_cpu_us_per_span=%.3f\n", (process_cpu - cpu) * per);
+    std::printf("b4_burst_receiver_cpu_us_per_span=%.3f\n", receiver_cpu * per);
+  }
   return 0;
 }
 

@@ -144,6 +144,8 @@ results = {
     "b4_burst_wall_s": num(b4, "b4_burst_wall_s"),
     "b4_burst_emit_s": num(b4, "b4_burst_emit_s"),
     "b4_burst_export_failed_spans": num(b4, "b4_burst_export_failed_spans", integer=True),
+    "b4_burst_export_cpu_us_per_span": num(b4, "b4_burst_export_cpu_us_per_span"),
+    "b4_burst_receiver_cpu_us_per_span": num(b4, "b4_burst_receiver_cpu_us_per_span"),
     "b5_spans_per_s": num(b5, "b5_spans_per_s"),
     "b5_peak_rss_mib": num(b5, "b5_peak_rss_mib"),
     "b5_preencoded_spans_per_s": num(b5_preencoded, "b5_spans_per_s"),

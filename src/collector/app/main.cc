@@ -1,6 +1,7 @@
 // vllora-collector: `serve` receives OTLP traces into SQLite; the viewer's subcommands (runs,
 // threads, traces, show, ...) read that database. See docs/design/0004-collector.md.
 #include <google/protobuf/stubs/logging.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -48,6 +49,13 @@ int Serve(const vllora::collector::CollectorOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Freed request buffers stay in the heap instead of going back to the kernel. glibc's
+  // default gives the top of a thread's heap back once 128 KiB are free there (madvise), which
+  // happened on about one request in four: each madvise is a TLB shoot-down that interrupts the
+  // other cores, where the applications sending the traces run (docs/performance.md, B4/B5).
+  // Memory stays bounded by the server's own limits; it is reused, not returned.
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
   // protobuf logs an ERROR line for each string that is not UTF-8; the collector repairs those
   // strings (and counts nothing as lost), so the lines would only be noise.
   google::protobuf::SetLogHandler(nullptr);
