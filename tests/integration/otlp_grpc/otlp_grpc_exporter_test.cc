@@ -678,13 +678,19 @@ class RendezvousTraceService final
   std::multiset<std::string> names_;
 };
 
+// An in-process gRPC server for `service` on a free port of 127.0.0.1 (`*port`); null if it
+// cannot start.
+std::unique_ptr<grpc::Server> StartLoopbackServer(grpc::Service& service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(&service);
+  return builder.BuildAndStart();
+}
+
 TEST(OtlpGrpcExporterIntegration, ConcurrentExportsAreInFlightAtTheSameTime) {
   RendezvousTraceService service(2);
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = StartLoopbackServer(service, &port);
   ASSERT_NE(server, nullptr);
   ASSERT_GT(port, 0);
 
@@ -716,10 +722,7 @@ TEST(OtlpGrpcExporterIntegration, ConcurrentExportsAreInFlightAtTheSameTime) {
 TEST(OtlpGrpcExporterIntegration, ShutdownCancelsEveryConcurrentExport) {
   RendezvousTraceService service(3);  // two calls never meet three: held until Release()
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = StartLoopbackServer(service, &port);
   ASSERT_NE(server, nullptr);
   OtlpGrpcExporterOptions options = FastOptions("http://127.0.0.1:" + std::to_string(port));
   options.timeout = milliseconds(30000);

@@ -358,6 +358,20 @@ std::unique_ptr<SpanData> SampledSpanWithId(uint64_t id) {
   return span;
 }
 
+// Ends `per_thread` sampled spans on each of `threads` threads at once; the ids are
+// 1..threads * per_thread, each used once.
+void EndSpansOnThreads(BatchSpanProcessor& processor, uint64_t threads, uint64_t per_thread) {
+  std::vector<std::thread> running;
+  for (uint64_t t = 0; t < threads; ++t) {
+    running.emplace_back([&processor, t, per_thread] {
+      for (uint64_t i = 1; i <= per_thread; ++i) {
+        processor.OnEnd(SampledSpanWithId(t * per_thread + i));
+      }
+    });
+  }
+  for (auto& thread : running) thread.join();
+}
+
 std::vector<uint64_t> Sorted(std::vector<uint64_t> ids) {
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -434,13 +448,7 @@ TEST_F(BatchSpanProcessorTest, ExporterKeepingTheDefaultIsNeverCalledConcurrentl
                                 .schedule_delay = milliseconds(1),
                                 .max_export_batch_size = 16,
                                 .max_concurrent_exports = 4});
-  std::vector<std::thread> threads;
-  for (uint64_t t = 0; t < 4; ++t) {
-    threads.emplace_back([&processor, t] {
-      for (uint64_t i = 1; i <= 500; ++i) processor.OnEnd(SampledSpanWithId(t * 500 + i));
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  EndSpansOnThreads(processor, 4, 500);
   ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(20000)));
   const BatchSpanProcessorStats stats = processor.Stats();
   EXPECT_EQ(stats.exported, 2000U);
@@ -459,13 +467,7 @@ TEST_F(BatchSpanProcessorTest, ConcurrentExportsExportEverySpanExactlyOnce) {
                                 .schedule_delay = milliseconds(1),
                                 .max_export_batch_size = 64,
                                 .max_concurrent_exports = 4});
-  std::vector<std::thread> threads;
-  for (uint64_t t = 0; t < 4; ++t) {
-    threads.emplace_back([&processor, t] {
-      for (uint64_t i = 1; i <= 2500; ++i) processor.OnEnd(SampledSpanWithId(t * 2500 + i));
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  EndSpansOnThreads(processor, 4, 2500);
   ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(20000)));
   const BatchSpanProcessorStats stats = processor.Stats();
   EXPECT_EQ(stats.enqueued, 10000U);

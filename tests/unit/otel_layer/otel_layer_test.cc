@@ -95,6 +95,22 @@ class OtelLayerTest : public ::testing::Test {
 
   SpanList Take() { return storage_->Take(); }
 
+  /// One OTel layer for "app::runtime" on a provider of its own with `limits`; its spans go to
+  /// `*storage`. The caller shuts the returned provider down.
+  std::shared_ptr<otel::TracerProvider> InstallLimitedLayer(
+      const otel::SpanLimits& limits, std::shared_ptr<otel::InMemorySpanStorage>* storage) {
+    auto exporter = std::make_unique<otel::InMemorySpanExporter>();
+    *storage = exporter->storage();
+    auto provider = otel::TracerProvider::builder()
+                        .WithSimpleExporter(std::move(exporter))
+                        .WithSpanLimits(limits)
+                        .Build();
+    auto registry = Registry::Create();
+    registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
+    SetGlobalSubscriber(registry);
+    return provider;
+  }
+
   std::shared_ptr<otel::InMemorySpanStorage> storage_;
   std::shared_ptr<otel::TracerProvider> provider_;
   std::shared_ptr<otel::Tracer> tracer_;
@@ -516,18 +532,11 @@ TEST_F(OtelLayerTest, FieldsBeyondTheSpansInlineStorageAreAllKeptInOrder) {
 }
 
 TEST_F(OtelLayerTest, SpanLimitsApplyToFields) {
-  auto exporter = std::make_unique<otel::InMemorySpanExporter>();
-  auto storage = exporter->storage();
   otel::SpanLimits limits;
   limits.max_attributes = 2;
   limits.max_attribute_value_length = 4;
-  auto provider = otel::TracerProvider::builder()
-                      .WithSimpleExporter(std::move(exporter))
-                      .WithSpanLimits(limits)
-                      .Build();
-  auto registry = Registry::Create();
-  registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
-  SetGlobalSubscriber(registry);
+  std::shared_ptr<otel::InMemorySpanStorage> storage;
+  auto provider = InstallLimitedLayer(limits, &storage);
   {
     Span span = VLLORA_INFO_SPAN("app::runtime::execution", "limited", {"a", "abcdefgh"},
                                  {"b", int64_t{2}}, {"c", true});
@@ -589,17 +598,10 @@ TEST_F(OtelLayerTest, EachSpanOfACallsiteHasItsOwnKeysTypesAndSpecialFields) {
 }
 
 TEST_F(OtelLayerTest, EverySpanOfACallsiteHonoursTheSpanLimits) {
-  auto exporter = std::make_unique<otel::InMemorySpanExporter>();
-  auto storage = exporter->storage();
   otel::SpanLimits limits;
   limits.max_attribute_value_length = 4;
-  auto provider = otel::TracerProvider::builder()
-                      .WithSimpleExporter(std::move(exporter))
-                      .WithSpanLimits(limits)
-                      .Build();
-  auto registry = Registry::Create();
-  registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
-  SetGlobalSubscriber(registry);
+  std::shared_ptr<otel::InMemorySpanStorage> storage;
+  auto provider = InstallLimitedLayer(limits, &storage);
   const std::string values[] = {"abc", "abcdefgh", "wxyz", "vwxyz"};
   for (const std::string& value : values) {
     Span span =
