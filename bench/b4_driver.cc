@@ -12,8 +12,9 @@
 //       Emits `spans` (default 1,000,000) as fast as the thread can, then shuts the provider
 //       down (drains the queue). Prints b4_burst_wall_s, b4_burst_emit_s,
 //       b4_app_cpu_us_per_span (CLOCK_THREAD_CPUTIME_ID of the emitting thread / spans),
-//       b4_burst_delivered (receiver count), b4_burst_dropped (processor queue-full drops),
-//       b4_burst_export_failed_spans, b4_peak_rss_mib (VmHWM of this process), and where the
+//       b4_burst_delivered (receiver count), b4_burst_dropped (processor drops: queue full or
+//       byte limit), b4_burst_export_failed_spans, b4_peak_rss_mib (VmHWM of this process), and
+//       where the
 //       rest of the CPU went per delivered span: b4_burst_export_cpu_us_per_span (this process
 //       minus the emitting thread) and b4_burst_receiver_cpu_us_per_span.
 //
@@ -213,14 +214,15 @@ int Steady(Receiver& receiver, double max_rate, double seconds) {
     const uint64_t delivered = receiver.Count() - received_before;
     const double achieved = static_cast<double>(emitted) / seconds;
     const bool kept_pace = achieved >= 0.95 * rate;
-    const bool ok = kept_pace && stats.dropped_queue_full == 0 && export_stats.failed_spans == 0 &&
-                    delivered == emitted;
+    const uint64_t dropped = stats.dropped_queue_full + stats.dropped_byte_limit;
+    const bool ok =
+        kept_pace && dropped == 0 && export_stats.failed_spans == 0 && delivered == emitted;
     std::fprintf(stderr,
                  "  B4 steady %9.0f spans/s: emitted %llu (%.0f/s) delivered %llu dropped %llu "
                  "export-failed %llu -> %s\n",
                  rate, static_cast<unsigned long long>(emitted), achieved,
                  static_cast<unsigned long long>(delivered),
-                 static_cast<unsigned long long>(stats.dropped_queue_full),
+                 static_cast<unsigned long long>(dropped),
                  static_cast<unsigned long long>(export_stats.failed_spans),
                  ok ? "ok" : (kept_pace ? "drops" : "cannot keep pace"));
     if (!ok) break;
@@ -254,7 +256,8 @@ int Burst(Receiver& receiver, uint64_t spans) {
   std::printf("b4_app_cpu_us_per_span=%.3f\n",
               spans > 1 ? cpu * 1e6 / static_cast<double>(spans - 1) : 0.0);
   std::printf("b4_burst_delivered=%llu\n", static_cast<unsigned long long>(delivered));
-  std::printf("b4_burst_dropped=%llu\n", static_cast<unsigned long long>(stats.dropped_queue_full));
+  std::printf("b4_burst_dropped=%llu\n",
+              static_cast<unsigned long long>(stats.dropped_queue_full + stats.dropped_byte_limit));
   std::printf("b4_burst_export_failed_spans=%llu\n",
               static_cast<unsigned long long>(export_stats.failed_spans));
   std::printf("b4_peak_rss_mib=%.1f\n", PeakRssMib());
