@@ -100,25 +100,44 @@ inline bool EmplaceAttribute(otel::KeyValueView* slot, std::string_view key,
   return false;
 }
 
-// Writes `value` under `key` with the one-pass writer; true for an empty value (skipped).
-inline bool WriteAttribute(otel::Attributes::Writer& writer, std::string_view key,
-                           const Value& value) noexcept {
+// Calls `fn` with `value` as the attribute type it becomes (std::string_view, int64_t,
+// uint64_t, double or bool) and returns its result; `if_none` for an empty value.
+template <class Fn>
+inline bool VisitAttributeValue(const Value& value, bool if_none, Fn&& fn) noexcept {
   switch (value.type()) {
     case Value::Type::kString:
     case Value::Type::kJson:
-      return writer.AddString(key, value.str());
+      return fn(value.str());
     case Value::Type::kInt64:
-      return writer.AddInt(key, value.as_int64());
+      return fn(value.as_int64());
     case Value::Type::kUint64:
-      return writer.AddUint(key, value.as_uint64());
+      return fn(value.as_uint64());
     case Value::Type::kDouble:
-      return writer.AddDouble(key, value.as_double());
+      return fn(value.as_double());
     case Value::Type::kBool:
-      return writer.AddBool(key, value.as_bool());
+      return fn(value.as_bool());
     case Value::Type::kNone:
-      return true;
+      break;
   }
-  return true;
+  return if_none;
+}
+
+// Writes `value` under `key` with the one-pass writer; true for an empty value (skipped).
+inline bool WriteAttribute(otel::Attributes::Writer& writer, std::string_view key,
+                           const Value& value) noexcept {
+  return VisitAttributeValue(value, true, [&](auto v) {
+    if constexpr (std::is_same_v<decltype(v), std::string_view>) {
+      return writer.AddString(key, v);
+    } else if constexpr (std::is_same_v<decltype(v), int64_t>) {
+      return writer.AddInt(key, v);
+    } else if constexpr (std::is_same_v<decltype(v), uint64_t>) {
+      return writer.AddUint(key, v);
+    } else if constexpr (std::is_same_v<decltype(v), double>) {
+      return writer.AddDouble(key, v);
+    } else {
+      return writer.AddBool(key, v);
+    }
+  });
 }
 
 constexpr size_t kLocationAttributes = 3;
@@ -299,27 +318,16 @@ bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) n
   if (!writer.Start(plain.plan->layout)) return false;
   const FieldSpan fields = plain.fields;
   for (size_t i = 0; i < fields.size(); ++i) {
-    const Value& value = fields[i].value;
-    switch (value.type()) {
-      case Value::Type::kString:
-      case Value::Type::kJson:
-        if (!writer.SetString(i, value.str())) return false;
-        break;
-      case Value::Type::kInt64:
-        writer.SetScalar(i, value.as_int64());
-        break;
-      case Value::Type::kUint64:
-        writer.SetScalar(i, value.as_uint64());
-        break;
-      case Value::Type::kDouble:
-        writer.SetScalar(i, value.as_double());
-        break;
-      case Value::Type::kBool:
-        writer.SetScalar(i, value.as_bool());
-        break;
-      case Value::Type::kNone:  // never in a plan
-        return false;
-    }
+    // Empty values are never in a plan.
+    const bool ok = VisitAttributeValue(fields[i].value, false, [&](auto v) {
+      if constexpr (std::is_same_v<decltype(v), std::string_view>) {
+        return writer.SetString(i, v);
+      } else {
+        writer.SetScalar(i, v);
+        return true;
+      }
+    });
+    if (!ok) return false;
   }
   if (plain.location != nullptr) {
     const Metadata& m = *plain.location;
