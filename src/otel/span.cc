@@ -134,7 +134,15 @@ void Span::End(uint64_t end_time_unix_nano) noexcept {
     recording_.store(false, std::memory_order_relaxed);
   }
   if (!data) return;
-  data->end_time_unix_nano = end_time_unix_nano != 0 ? end_time_unix_nano : NowUnixNanos();
+  if (end_time_unix_nano == 0) {
+    // The clock is not monotonic (it follows the system clock's steps): never a negative
+    // duration from it.
+    end_time_unix_nano = NowUnixNanos();
+    if (end_time_unix_nano < data->start_time_unix_nano) {
+      end_time_unix_nano = data->start_time_unix_nano;
+    }
+  }
+  data->end_time_unix_nano = end_time_unix_nano;
   state_->DispatchEnd(std::move(data));
 }
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <new>
 
+#include "vllora/otel/internal/prefetch.h"
 #include "vllora/otel/internal/spin_lock.h"
 
 namespace vllora::otel::internal {
@@ -41,7 +42,7 @@ class FixedSizePool {
     // block is in use instead of stalling the next Allocate()'s caller on each line.
     if (const Node* next = cache.head) {
       for (size_t offset = 0; offset < kSize; offset += 64) {
-        __builtin_prefetch(reinterpret_cast<const char*>(next) + offset, 1, 3);
+        PrefetchForWrite(reinterpret_cast<const char*>(next) + offset);
       }
     }
     return node;
