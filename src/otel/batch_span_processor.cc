@@ -13,7 +13,6 @@
 
 #include "otel/env.h"
 #include "vllora/otel/diagnostics.h"
-#include "vllora/otel/internal/prefetch.h"
 
 namespace vllora::otel {
 
@@ -93,9 +92,6 @@ struct BatchState {
     size_t bytes = 0;  // EstimatedSpanBytes(*data), charged to queued_bytes
   };
 
-  // How far ahead Push() and Pop() prefetch a cell: about six cache lines of 24-byte cells.
-  static constexpr size_t kPrefetchCells = 16;
-
   explicit BatchState(std::unique_ptr<SpanExporter> exp, BatchSpanProcessorOptions opts)
       : options(opts), exporter(std::move(exp)) {
     if (options.max_queue_size == 0) options.max_queue_size = 1;
@@ -139,9 +135,6 @@ struct BatchState {
     }
     cell->data = span;
     cell->bytes = bytes;
-    // The cells a few spans ahead were last written by the consumer, one lap ago: ask for
-    // their line now, so that push does not wait for the other core (see prefetch.h).
-    PrefetchForWrite(&cells[Index(pos + kPrefetchCells)]);
     // release: publishes `data` to the consumer.
     cell->sequence.store(pos + 1, std::memory_order_release);
     return pos + 1;
@@ -160,8 +153,6 @@ struct BatchState {
     SpanData* span = cell->data;
     bytes += cell->bytes;
     consumer_pos = pos + 1;
-    // Likewise for the consumer: the producers wrote the cells ahead.
-    PrefetchForWrite(&cells[Index(pos + kPrefetchCells)]);
     // release: hands the cell back to producers one lap later.
     cell->sequence.store(pos + capacity, std::memory_order_release);
     return span;

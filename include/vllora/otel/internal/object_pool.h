@@ -40,11 +40,7 @@ class FixedSizePool {
     // The next block was most likely freed on another thread (the exporter's), so its lines
     // sit in another core's cache: ask for them now, for writing, so they arrive while this
     // block is in use instead of stalling the next Allocate()'s caller on each line.
-    if (const Node* next = cache.head) {
-      for (size_t offset = 0; offset < kSize; offset += 64) {
-        PrefetchForWrite(reinterpret_cast<const char*>(next) + offset);
-      }
-    }
+    if (const Node* next = cache.head) PrefetchLinesForWrite<(kSize + 63) / 64>(next);
     return node;
   }
 

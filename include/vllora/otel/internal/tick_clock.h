@@ -48,10 +48,7 @@ class TickClock {
     if (delta < window_ticks_) [[likely]] {
       return base_nanos_ + Scale(delta, rate_);
     }
-    const uint64_t nanos = system_nanos();
-    const uint64_t after = ticks();
-    Rebase(before, after, nanos);
-    return nanos;
+    return ReadSystem(before, ticks, system_nanos);
   }
 
   /// True once a rate is in use (extrapolating between base pairs).
@@ -66,6 +63,16 @@ class TickClock {
   }
 
  private:
+  // Reads the system clock and, after it, the counter again. Out of line, so that the usual
+  // path above saves no registers.
+  template <class Ticks, class SystemNanos>
+  [[gnu::noinline]] uint64_t ReadSystem(uint64_t before, Ticks& ticks,
+                                        SystemNanos& system_nanos) noexcept {
+    const uint64_t nanos = system_nanos();
+    const uint64_t after = ticks();
+    Rebase(before, after, nanos);
+    return nanos;
+  }
   // Takes the pair read around `nanos` as the new base when it is usable, re-measures the rate
   // and sets the window. Out of line: once per window.
   void Rebase(uint64_t before, uint64_t after, uint64_t nanos) noexcept;
