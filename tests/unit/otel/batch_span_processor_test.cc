@@ -117,6 +117,35 @@ TEST_F(BatchSpanProcessorTest, ExportsWhenBatchIsFull) {
   EXPECT_EQ(stats.dropped_queue_full, 0U);
 }
 
+// A worker that paces itself while full batches come at a steady pace (producers then wake it
+// only at half a queue) must notice when they slow down, and go on exporting as soon as a batch
+// is full, never after the schedule delay (an hour here). With one export at a time the worker
+// takes the whole queue, so at most a part-filled batch (63 spans) waits at the end of a phase.
+TEST_F(BatchSpanProcessorTest, EveryFullBatchIsExportedWhetherProducersAreFastOrSlow) {
+  BatchSpanProcessor processor(std::make_unique<ProbeExporter>(probe_),
+                               {.max_queue_size = 1024,
+                                .schedule_delay = std::chrono::hours(1),
+                                .max_export_batch_size = 64});
+  size_t sent = 0;
+  auto send = [&](size_t count, std::chrono::microseconds pause) {
+    for (size_t i = 0; i < count; ++i) {
+      processor.OnEnd(SampledSpan());
+      std::this_thread::sleep_for(pause);
+    }
+    sent += count;
+    return probe_->WaitFor([&] { return probe_->spans + 64 > sent; });
+  };
+  ASSERT_TRUE(send(64 * 30, std::chrono::microseconds(20)));   // ~1-10 ms a batch: paced
+  ASSERT_TRUE(send(64 * 2, std::chrono::microseconds(1000)));  // >64 ms a batch: not paced
+  ASSERT_TRUE(send(64 * 30, std::chrono::microseconds(20)));
+  ASSERT_TRUE(send(64 * 2, std::chrono::microseconds(1000)));
+  ASSERT_TRUE(processor.ForceFlush(Clock::now() + milliseconds(5000)));
+  const BatchSpanProcessorStats stats = processor.Stats();
+  EXPECT_EQ(stats.exported, sent);
+  EXPECT_EQ(probe_->spans, sent);
+  EXPECT_EQ(stats.dropped_queue_full, 0U);
+}
+
 TEST_F(BatchSpanProcessorTest, ExportsAfterScheduleDelay) {
   BatchSpanProcessor processor(
       std::make_unique<ProbeExporter>(probe_),
