@@ -196,11 +196,19 @@ bool InReadOnlyMemory(const char* data, size_t size) noexcept {
 // instead of digested, checked for repeats and copied one by one. Valid for a span whose
 // fields have the same keys and value types in the same order (checked on every use: keys may
 // come from a reused buffer), and the same location setting.
+//
+// With location, the code.* attributes are constants of the layout: a callsite's Metadata
+// never changes and is never freed (the plan is keyed by its address; see Callsite), so its
+// file, line and target are copied into the plan once and reach every span with the keys.
 struct FieldPlan {
-  otel::Attributes::Layout layout;  // the fields' keys, then the code.* keys if with_location
+  // The fields' keys, then the code.* attributes if with_location.
+  otel::Attributes::Layout layout;
   std::array<Value::Type, otel::Attributes::Layout::kMaxEntries> types{};
   uint32_t field_count = 0;
   bool with_location = false;
+  // With location but the code.* values did not fit the layout as constants (a very long file
+  // path): the layout holds their keys only, and WriteWithPlan sets their values per span.
+  bool location_per_span = false;
 
   // Keys that live in read-only memory (string literals, the usual field names) are known by
   // their address: those bytes cannot change while the program image is loaded (and an image
@@ -219,9 +227,10 @@ struct FieldPlan {
     return true;
   }
 
-  // The plan of `fields` (no special key): false if they do not fit a Layout, repeat a key or
-  // hold an empty value (these take the general path).
-  bool Build(FieldSpan fields, bool location) noexcept {
+  // The plan of `fields` (no special key), with the code.* attributes of `location` if it is
+  // not null: false if they do not fit a Layout, repeat a key or hold an empty value (these
+  // take the general path).
+  bool Build(FieldSpan fields, const Metadata* location) noexcept {
     for (const Field& field : fields) {
       const uint8_t alternative = AlternativeOf(field.value.type());
       if (field_count == types.size() || alternative > 4 || !layout.Add(field.key, alternative)) {
@@ -232,9 +241,19 @@ struct FieldPlan {
       }
       types[field_count++] = field.value.type();
     }
-    with_location = location;
-    return !location || (layout.Add("code.filepath", 4) && layout.Add("code.lineno", 1) &&
-                         layout.Add("code.namespace", 4));
+    with_location = location != nullptr;
+    if (location == nullptr) return true;
+    const Metadata& m = *location;
+    otel::Attributes::Layout constants = layout;
+    if (constants.AddConstant("code.filepath", std::string_view(m.file ? m.file : "")) &&
+        constants.AddConstant("code.lineno", static_cast<int64_t>(m.line)) &&
+        constants.AddConstant("code.namespace", m.target)) {
+      layout = constants;
+      return true;
+    }
+    location_per_span = true;
+    return layout.Add("code.filepath", 4) && layout.Add("code.lineno", 1) &&
+           layout.Add("code.namespace", 4);
   }
 };
 
@@ -263,7 +282,7 @@ class PlanCache {
     if (tl_dead) return;
     try {
       auto plan = std::make_unique<FieldPlan>();
-      if (!plan->Build(fields, location)) return;
+      if (!plan->Build(fields, location ? &metadata : nullptr)) return;
       if (tl_cache == nullptr) {
         tl_owner.cache = std::make_unique<PlanCache>();
         tl_cache = tl_owner.cache.get();
@@ -312,10 +331,12 @@ struct PlainFields {
   const FieldPlan* plan;     // non-null: the fields' prepared layout (it matches them)
 };
 
-// Writes `plain` through its plan: the keys in one piece, then each value by position. False
-// when the values do not fit the block in hand or a limit (the caller takes the general path).
+// Writes `plain` through its plan: the keys (and the code.* values) in one piece, then each
+// field's value by position. False when the values do not fit the block in hand or a limit (the
+// caller takes the general path).
 bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) noexcept {
-  if (!writer.Start(plain.plan->layout)) return false;
+  const FieldPlan& plan = *plain.plan;
+  if (!writer.Start(plan.layout)) return false;
   const FieldSpan fields = plain.fields;
   for (size_t i = 0; i < fields.size(); ++i) {
     // Empty values are never in a plan.
@@ -329,7 +350,7 @@ bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) n
     });
     if (!ok) return false;
   }
-  if (plain.location != nullptr) {
+  if (plan.location_per_span) {  // then plain.location is not null (the plan matched)
     const Metadata& m = *plain.location;
     const size_t n = fields.size();
     if (!writer.SetString(n, m.file ? m.file : "") || !writer.SetString(n + 2, m.target)) {

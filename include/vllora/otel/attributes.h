@@ -168,31 +168,54 @@ class Attributes {
   }
 
   /// The keys of an attribute list written again and again with the same keys, in the same
-  /// order and with the same value types: one callsite's fields. Prepared once (Add() per key),
-  /// then Writer::Start() puts the entry table and every key in place with two copies, and the
+  /// order and with the same value types: one callsite's fields. Prepared once (Add() per key,
+  /// AddConstant() per attribute whose value never changes either), then Writer::Start() puts
+  /// the entry table, every key and every constant value in place with two copies, and the other
   /// values are filled by position, with no per-key digest, duplicate check or copy. Holds no
   /// pointer: it may be copied and kept. Thread-safety: like a value (concurrent reads OK).
   class Layout {
    public:
     static constexpr size_t kMaxEntries = 8;
-    static constexpr size_t kMaxKeyBytes = 128;
+    /// Room for the keys and the constant string values together.
+    static constexpr size_t kMaxBytes = 384;
 
     /// Appends `key`, whose values will be of alternative `type` (AttributeValue's index: 0 bool,
-    /// 1 int64_t, 2 uint64_t, 3 double, 4 string). Returns false, the layout unchanged, when it
-    /// is full (kMaxEntries keys or kMaxKeyBytes bytes) or `key` repeats an earlier key.
+    /// 1 int64_t, 2 uint64_t, 3 double, 4 string), given per list by Writer::SetString() /
+    /// SetScalar(). Returns false, the layout unchanged, when it is full (kMaxEntries keys or
+    /// kMaxBytes bytes) or `key` repeats an earlier key.
     bool Add(std::string_view key, uint8_t type) noexcept {
-      if (count_ == kMaxEntries || key.size() > kMaxKeyBytes - key_bytes_ || type > 4) return false;
-      for (uint32_t i = 0; i < count_; ++i) {
-        if (KeyIs(i, key)) return false;
+      if (type > 4) return false;
+      Entry* e = Append(key, 0);
+      if (e == nullptr) return false;
+      e->type = type;
+      return true;
+    }
+    /// Appends `key` with `value`, copied into the layout: every list the layout is written to
+    /// gets this value without a Writer call (the writer must not set it). A string value counts
+    /// against kMaxBytes; Writer::Start() refuses the layout for a list whose value-length
+    /// limit it exceeds (the caller's general path then truncates it as Set() does). Returns
+    /// false, the layout unchanged, as Add() does.
+    bool AddConstant(std::string_view key, const AttributeValue& value) noexcept {
+      const auto* str = std::get_if<std::string_view>(&value);
+      Entry* e = Append(key, str != nullptr ? str->size() : 0);
+      if (e == nullptr) return false;
+      e->type = static_cast<uint8_t>(value.index());
+      if (str != nullptr) {
+        if (!str->empty()) std::memcpy(bytes_ + byte_count_, str->data(), str->size());
+        e->value.s = {byte_count_, static_cast<uint32_t>(str->size())};
+        byte_count_ += static_cast<uint32_t>(str->size());
+        if (!str->empty() && str->size() - 1 > truncating_limits_) {
+          truncating_limits_ = static_cast<uint32_t>(str->size() - 1);
+        }
+      } else if (const auto* i = std::get_if<int64_t>(&value)) {
+        e->value.i = *i;
+      } else if (const auto* u = std::get_if<uint64_t>(&value)) {
+        e->value.u = *u;
+      } else if (const auto* d = std::get_if<double>(&value)) {
+        e->value.d = *d;
+      } else {
+        e->value.b = std::get<bool>(value);
       }
-      Entry& e = entries_[count_++];
-      e = Entry{};
-      e.key_offset = key_bytes_;
-      e.key_length = static_cast<uint32_t>(key.size());
-      e.type = type;
-      if (!key.empty()) std::memcpy(keys_ + key_bytes_, key.data(), key.size());
-      key_bytes_ += static_cast<uint32_t>(key.size());
-      digests_ |= internal::KeyDigestBit(key);
       return true;
     }
     size_t size() const noexcept { return count_; }
@@ -204,15 +227,39 @@ class Attributes {
     bool KeyIs(size_t i, std::string_view key) const noexcept {
       const Entry& e = entries_[i];
       return e.key_length == key.size() &&
-             internal::SameShortBytes(keys_ + e.key_offset, key.data(), key.size());
+             internal::SameShortBytes(bytes_ + e.key_offset, key.data(), key.size());
     }
 
    private:
     friend class Attributes;
+    // A new entry for `key` with room for `value_bytes` more bytes after it (zeroed, key
+    // copied), or null when full or `key` repeats an earlier key.
+    Entry* Append(std::string_view key, size_t value_bytes) noexcept {
+      if (count_ == kMaxEntries || key.size() > kMaxBytes - byte_count_ ||
+          value_bytes > kMaxBytes - byte_count_ - key.size()) {
+        return nullptr;
+      }
+      for (uint32_t i = 0; i < count_; ++i) {
+        if (KeyIs(i, key)) return nullptr;
+      }
+      Entry& e = entries_[count_++];
+      e = Entry{};
+      e.key_offset = byte_count_;
+      e.key_length = static_cast<uint32_t>(key.size());
+      if (!key.empty()) std::memcpy(bytes_ + byte_count_, key.data(), key.size());
+      byte_count_ += static_cast<uint32_t>(key.size());
+      digests_ |= internal::KeyDigestBit(key);
+      return &e;
+    }
+
     Entry entries_[kMaxEntries];
-    char keys_[kMaxKeyBytes];
+    char bytes_[kMaxBytes];  // keys and constant string values, as they are in a list's arena
     uint32_t count_ = 0;
-    uint32_t key_bytes_ = 0;
+    uint32_t byte_count_ = 0;
+    // Value-length limits in [1, truncating_limits_] cut a constant string: the longest one's
+    // length - 1, or 0. A list's limit 0 (none) wraps: `limit - 1U < truncating_limits_` is
+    // false for it, one compare for both.
+    uint32_t truncating_limits_ = 0;
     uint64_t digests_ = 0;  // KeyDigestBit of every key
   };
 
@@ -257,17 +304,22 @@ class Attributes {
       const auto* b = std::get_if<bool>(&value);
       return b != nullptr && AddScalar(key, *b);
     }
-    /// Starts a fresh writer with every key of `layout`, in its order (two copies); the values
-    /// are then given by position with SetString() / SetScalar(), each exactly once, before
-    /// Commit(). Returns false (nothing written) when the keys do not fit the block in hand or
-    /// the count limit, or when something was added already.
+    /// Starts a fresh writer with every key and every constant value of `layout`, in its order
+    /// (two copies: the entry table, then the bytes of keys and constant strings); the other
+    /// values are then given by position with SetString() / SetScalar(), each exactly once,
+    /// before Commit(). Returns false (nothing written) when the layout does not fit the block
+    /// in hand or the count limit, when a constant string is over the value-length limit (the
+    /// caller's general path truncates it), or when something was added already.
     bool Start(const Layout& layout) noexcept {
       const uint32_t n = layout.count_;
-      if (count_ != 0 || n > entry_room_ || layout.key_bytes_ > byte_room_) return false;
+      if (count_ != 0 || n > entry_room_ || layout.byte_count_ > byte_room_ ||
+          max_value_length_ - 1U < layout.truncating_limits_) {
+        return false;
+      }
       std::memcpy(static_cast<void*>(table_), layout.entries_, sizeof(Entry) * n);
-      std::memcpy(base_, layout.keys_, layout.key_bytes_);
+      std::memcpy(base_, layout.bytes_, layout.byte_count_);
       count_ = n;
-      used_ = layout.key_bytes_;
+      used_ = layout.byte_count_;
       seen_ = layout.digests_;
       return true;
     }

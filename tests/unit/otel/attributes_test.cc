@@ -481,8 +481,8 @@ TEST(AttributesLayoutTest, IsRefusedWhenItDoesNotFitAndFullLayoutsRefuseMoreKeys
   }
   EXPECT_FALSE(layout.Add("z", 1));  // kMaxEntries keys
   Attributes::Layout long_keys;
-  EXPECT_TRUE(long_keys.Add(std::string(Attributes::Layout::kMaxKeyBytes - 1, 'k'), 1));
-  EXPECT_FALSE(long_keys.Add("kk", 1));  // kMaxKeyBytes bytes
+  EXPECT_TRUE(long_keys.Add(std::string(Attributes::Layout::kMaxBytes - 1, 'k'), 1));
+  EXPECT_FALSE(long_keys.Add("kk", 1));  // kMaxBytes bytes
 
   // More entries than the block in hand, or than the count limit: nothing is written.
   InlineAttributes<96> small;  // 2 entries + 48 bytes
@@ -510,6 +510,106 @@ TEST(AttributesLayoutTest, IsRefusedWhenItDoesNotFitAndFullLayoutsRefuseMoreKeys
   EXPECT_TRUE(busy.AddInt("x", 1));
   EXPECT_FALSE(busy.Start(one));
   EXPECT_TRUE(started.empty());
+}
+
+TEST(AttributesLayoutTest, ConstantsAreWrittenWithTheKeysAndTheOtherValuesByPosition) {
+  Attributes::Layout layout;
+  EXPECT_TRUE(layout.Add("model", 4));
+  EXPECT_TRUE(layout.AddConstant("code.filepath", std::string_view("/src/app/main.cc")));
+  EXPECT_TRUE(layout.Add("tokens", 1));
+  EXPECT_TRUE(layout.AddConstant("code.lineno", int64_t{42}));
+  EXPECT_TRUE(layout.AddConstant("flag", true));
+  EXPECT_TRUE(layout.AddConstant("ratio", 0.5));
+  EXPECT_TRUE(layout.AddConstant("big", uint64_t{18446744073709551615u}));
+  EXPECT_TRUE(layout.AddConstant("empty", std::string_view()));
+  EXPECT_FALSE(layout.AddConstant("x", int64_t{1}));  // kMaxEntries
+  ASSERT_EQ(layout.size(), 8U);
+  EXPECT_EQ(layout.type(1), 4);
+  EXPECT_EQ(layout.type(3), 1);
+  EXPECT_EQ(layout.type(4), 0);
+  EXPECT_EQ(layout.type(5), 3);
+  EXPECT_EQ(layout.type(6), 2);
+  EXPECT_TRUE(layout.KeyIs(1, "code.filepath"));  // keys stay keys: the value is elsewhere
+  EXPECT_TRUE(layout.KeyIs(2, "tokens"));
+
+  for (int64_t round = 0; round < 2; ++round) {
+    InlineAttributes<384> attrs;
+    Attributes::Writer writer(attrs);
+    ASSERT_TRUE(writer.Start(layout));
+    EXPECT_TRUE(writer.SetString(0, round == 0 ? "gpt-4o-mini" : "o3"));
+    writer.SetScalar(2, int64_t{100} + round);
+    writer.Commit();
+    EXPECT_EQ(Dump(attrs),
+              (std::vector<std::string>{
+                  round == 0 ? "model=4:gpt-4o-mini" : "model=4:o3",
+                  "code.filepath=4:/src/app/main.cc", round == 0 ? "tokens=1:100" : "tokens=1:101",
+                  "code.lineno=1:42", "flag=0:true", "ratio=3:", "big=2:", "empty=4:"}));
+    EXPECT_EQ(std::get<double>(*attrs.Find("ratio")), 0.5);
+    EXPECT_EQ(std::get<uint64_t>(*attrs.Find("big")), uint64_t{18446744073709551615u});
+    // Keys, constant strings and the string set per list, each counted once.
+    EXPECT_EQ(attrs.StoredBytes(), 5U + 13 + 16 + 6 + 11 + 4 + 5 + 3 + 5 + (round == 0 ? 11U : 2U));
+    // A constant is an ordinary value of the list: Set() replaces it in place.
+    attrs.Set("code.filepath", "other.cc");
+    attrs.Set("code.lineno", int64_t{7});
+    EXPECT_EQ(Dump(attrs)[1], "code.filepath=4:other.cc");
+    EXPECT_EQ(Dump(attrs)[3], "code.lineno=1:7");
+    EXPECT_EQ(attrs.size(), 8U);
+  }
+}
+
+TEST(AttributesLayoutTest, ConstantsCountAgainstTheRoomAndAreCheckedAgainstTheLimits) {
+  // A constant repeating a key, or over the bytes left, leaves the layout unchanged.
+  Attributes::Layout layout;
+  ASSERT_TRUE(layout.Add("k", 4));
+  EXPECT_FALSE(layout.AddConstant("k", std::string_view("v")));
+  const std::string path(Attributes::Layout::kMaxBytes - 1 - 4, 'p');  // "k" + "file" + path
+  EXPECT_FALSE(layout.AddConstant("file", path + "p"));                // one byte over
+  EXPECT_EQ(layout.size(), 1U);
+  ASSERT_TRUE(layout.AddConstant("file", path));
+  EXPECT_FALSE(layout.Add("z", 1));  // full: kMaxBytes bytes
+  EXPECT_FALSE(layout.AddConstant("z", int64_t{1}));
+  EXPECT_EQ(layout.size(), 2U);
+
+  // Start() refuses a layout whose constant strings a value-length limit would cut (the caller
+  // then takes Set(), which truncates); no limit, or one at least as long, takes it.
+  Attributes::Layout ten;
+  ASSERT_TRUE(ten.AddConstant("c", std::string_view("0123456789")));
+  ASSERT_TRUE(ten.AddConstant("d", std::string_view("01234")));
+  ASSERT_TRUE(ten.Add("v", 4));
+  for (const uint32_t limit : {0U, 1U, 3U, 9U, 10U, 11U, 1000U}) {
+    SCOPED_TRACE(limit);
+    InlineAttributes<384> attrs;
+    attrs.SetLimits(0, limit);
+    Attributes::Writer writer(attrs);
+    const bool fits = limit == 0 || limit >= 10;
+    ASSERT_EQ(writer.Start(ten), fits);
+    if (!fits) continue;
+    EXPECT_TRUE(writer.SetString(2, "x"));
+    writer.Commit();
+    EXPECT_EQ(Dump(attrs), (std::vector<std::string>{"c=4:0123456789", "d=4:01234", "v=4:x"}));
+  }
+  // The count limit and the block in hand count the constants too.
+  InlineAttributes<384> counted;
+  counted.SetLimits(2, 0);
+  Attributes::Writer count_writer(counted);
+  EXPECT_FALSE(count_writer.Start(ten));
+  InlineAttributes<96> small;  // 2 entries + 48 bytes
+  Attributes::Layout two;
+  ASSERT_TRUE(two.AddConstant("path", std::string(45, 'p')));  // 4 + 45 bytes > 48
+  Attributes::Writer small_writer(small);
+  EXPECT_FALSE(small_writer.Start(two));
+  EXPECT_TRUE(small.empty());
+  Attributes::Layout fits;
+  ASSERT_TRUE(fits.AddConstant("path", std::string(42, 'p')));
+  ASSERT_TRUE(fits.Add("v", 4));  // 4 + 42 + 1 bytes: one left
+  Attributes::Writer no_room(small);
+  ASSERT_TRUE(no_room.Start(fits));
+  EXPECT_FALSE(no_room.SetString(1, "xy"));
+  Attributes::Writer fits_writer(small);
+  ASSERT_TRUE(fits_writer.Start(fits));
+  EXPECT_TRUE(fits_writer.SetString(1, "x"));
+  fits_writer.Commit();
+  EXPECT_EQ(Dump(small), (std::vector<std::string>{"path=4:" + std::string(42, 'p'), "v=4:x"}));
 }
 
 TEST(AttributesTest, VisitGivesEveryAttributeInOrderWithItsType) {

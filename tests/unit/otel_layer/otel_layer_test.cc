@@ -98,7 +98,8 @@ class OtelLayerTest : public ::testing::Test {
   /// One OTel layer for "app::runtime" on a provider of its own with `limits`; its spans go to
   /// `*storage`. The caller shuts the returned provider down.
   std::shared_ptr<otel::TracerProvider> InstallLimitedLayer(
-      const otel::SpanLimits& limits, std::shared_ptr<otel::InMemorySpanStorage>* storage) {
+      const otel::SpanLimits& limits, std::shared_ptr<otel::InMemorySpanStorage>* storage,
+      OtelLayerOptions options = {}) {
     auto exporter = std::make_unique<otel::InMemorySpanExporter>();
     *storage = exporter->storage();
     auto provider = otel::TracerProvider::builder()
@@ -106,7 +107,8 @@ class OtelLayerTest : public ::testing::Test {
                         .WithSpanLimits(limits)
                         .Build();
     auto registry = Registry::Create();
-    registry->With(OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits")));
+    registry->With(
+        OtelLayer("app::runtime", LevelFilter::kInfo, provider->GetTracer("limits"), options));
     SetGlobalSubscriber(registry);
     return provider;
   }
@@ -620,6 +622,125 @@ TEST_F(OtelLayerTest, EverySpanOfACallsiteHonoursTheSpanLimits) {
   provider->Shutdown();
 }
 
+// Every attribute of a span, in order: "key=type:value" (type: AttributeValue's index).
+std::vector<std::string> TypedAttributes(const SpanData& span) {
+  std::vector<std::string> out;
+  for (otel::KeyValueView kv : span.attributes) {
+    std::string value;
+    if (const auto* s = std::get_if<std::string_view>(&kv.value)) value = std::string(*s);
+    if (const auto* i = std::get_if<int64_t>(&kv.value)) value = std::to_string(*i);
+    if (const auto* b = std::get_if<bool>(&kv.value)) value = *b ? "true" : "false";
+    out.push_back(std::string(kv.key) + "=" + std::to_string(kv.value.index()) + ":" + value);
+  }
+  return out;
+}
+
+// One callsite for the location tests below; returns its line.
+uint32_t EmitLocated(int64_t i) {
+  // clang-format off
+  Span span = VLLORA_INFO_SPAN("app::runtime::execution", "located", {"model", "gpt-4o"}, {"n", i}); return __LINE__;
+  // clang-format on
+}
+
+// The code.* attributes are part of a callsite's prepared layout after its first span: every
+// span of the callsite carries the same ones, in the same place, as the first (built the
+// general way), and none when the option is off.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteCarriesItsLocationExactlyLikeTheFirst) {
+  const std::string file = __FILE__;
+  uint32_t line = 0;
+  for (const bool with_location : {true, false, true}) {
+    SCOPED_TRACE(with_location);
+    InstallSeedLayers(OtelLayerOptions{.with_location = with_location});
+    for (int64_t i = 0; i < 4; ++i) line = EmitLocated(i);
+    SpanList spans = Take();
+    ASSERT_EQ(spans.size(), 4u);
+    for (int64_t i = 0; i < 4; ++i) {
+      SCOPED_TRACE(i);
+      std::vector<std::string> expected = {"model=4:gpt-4o", "n=1:" + std::to_string(i)};
+      if (with_location) {
+        expected.push_back("code.filepath=4:" + file);
+        expected.push_back("code.lineno=1:" + std::to_string(line));
+        expected.push_back("code.namespace=4:app::runtime::execution");
+      }
+      EXPECT_EQ(TypedAttributes(*spans[static_cast<size_t>(i)]), expected);
+      EXPECT_EQ(spans[static_cast<size_t>(i)]->dropped_attributes_count(), 0u);
+    }
+  }
+}
+
+// A value-length limit shorter than the file path (or the target) cuts them on every span
+// exactly as on the first, with the marker; a limit they fit is no cut.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteCutsItsLocationAtTheValueLengthLimit) {
+  const std::string file = __FILE__;
+  const std::string target = "app::runtime::execution";
+  for (const uint32_t limit :
+       {8U, static_cast<uint32_t>(file.size() - 1), static_cast<uint32_t>(file.size())}) {
+    SCOPED_TRACE(limit);
+    otel::SpanLimits limits;
+    limits.max_attribute_value_length = limit;
+    std::shared_ptr<otel::InMemorySpanStorage> storage;
+    auto provider = InstallLimitedLayer(limits, &storage, OtelLayerOptions{.with_location = true});
+    uint32_t line = 0;
+    for (int64_t i = 0; i < 3; ++i) line = EmitLocated(i);
+    SpanList spans = storage->Take();
+    ASSERT_EQ(spans.size(), 3u);
+    const std::string cut_file =
+        limit < file.size() ? file.substr(0, limit - 3) + "\xE2\x80\xA6" : file;
+    const std::string cut_target =
+        limit < target.size() ? target.substr(0, limit - 3) + "\xE2\x80\xA6" : target;
+    EXPECT_EQ(cut_file, otel::TruncateWithMarker(file, limit));
+    for (int64_t i = 0; i < 3; ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_EQ(TypedAttributes(*spans[static_cast<size_t>(i)]),
+                (std::vector<std::string>{
+                    "model=4:gpt-4o", "n=1:" + std::to_string(i), "code.filepath=4:" + cut_file,
+                    "code.lineno=1:" + std::to_string(line), "code.namespace=4:" + cut_target}));
+    }
+    provider->Shutdown();
+  }
+}
+
+// The count limit holds for the code.* attributes of every span of a callsite too.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteKeepsItsLocationWithinTheCountLimit) {
+  otel::SpanLimits limits;
+  limits.max_attributes = 3;
+  std::shared_ptr<otel::InMemorySpanStorage> storage;
+  auto provider = InstallLimitedLayer(limits, &storage, OtelLayerOptions{.with_location = true});
+  for (int64_t i = 0; i < 3; ++i) EmitLocated(i);
+  SpanList spans = storage->Take();
+  ASSERT_EQ(spans.size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(TypedAttributes(*spans[static_cast<size_t>(i)]),
+              (std::vector<std::string>{"model=4:gpt-4o", "n=1:" + std::to_string(i),
+                                        "code.filepath=4:" + std::string(__FILE__)}));
+    EXPECT_EQ(spans[static_cast<size_t>(i)]->dropped_attributes_count(), 2u);
+  }
+  provider->Shutdown();
+}
+
+// Emits one span from a callsite whose file path is longer than a prepared layout holds (at the
+// end of this file, under #line); returns the path.
+std::string_view EmitFromALongPath(int64_t i);
+
+// A file path too long to be a constant of the prepared layout: the code.* values are then set
+// per span (or the span takes the general path); every span still carries them all.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteWithAVeryLongPathCarriesItsLocation) {
+  InstallSeedLayers(OtelLayerOptions{.with_location = true});
+  std::string_view path;
+  for (int64_t i = 0; i < 3; ++i) path = EmitFromALongPath(i);
+  ASSERT_GT(path.size(), otel::Attributes::Layout::kMaxBytes);
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(TypedAttributes(*spans[static_cast<size_t>(i)]),
+              (std::vector<std::string>{"n=1:" + std::to_string(i),
+                                        "code.filepath=4:" + std::string(path), "code.lineno=1:7",
+                                        "code.namespace=4:app::runtime::execution"}));
+  }
+}
+
 TEST_F(OtelLayerTest, ThreadsEmittingFromOneCallsiteKeepTheirOwnValues) {
   InstallSeedLayers();
   constexpr int kThreads = 2;
@@ -691,6 +812,18 @@ TEST_F(OtelLayerTest, EventSeenByTwoOtelLayersIsAddedOnce) {
   SpanList spans = Take();
   ASSERT_THAT(Names(spans), ElementsAre("run"));
   EXPECT_EQ(spans[0]->events.size(), 1u);
+}
+
+// Last in this file: __FILE__ stays the long path from here on.
+#line 1 "/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/a-directory-name-of-forty-bytes-012345678/long.cc"
+//
+//
+//
+//
+//
+std::string_view EmitFromALongPath(int64_t i) {
+  Span span = VLLORA_INFO_SPAN("app::runtime::execution", "long", {"n", i});  // line 7
+  return __FILE__;
 }
 
 }  // namespace
