@@ -275,19 +275,24 @@ class PlanCache {
   }
 
   // Prepares the plan of `fields` for `metadata`'s callsite (slow path: once per callsite and
-  // thread, and again when its fields change). Gives up quietly when out of memory or when the
-  // thread is exiting.
+  // thread, and again when its fields change). Fields that get no plan (too many, an empty
+  // value, a repeated key) are remembered as refused, so the callsite's next spans of that shape
+  // do not try again. Gives up quietly when out of memory or when the thread is exiting.
   [[gnu::noinline]] static void Remember(const Metadata& metadata, FieldSpan fields,
                                          bool location) noexcept {
     if (tl_dead) return;
     try {
-      auto plan = std::make_unique<FieldPlan>();
-      if (!plan->Build(fields, location ? &metadata : nullptr)) return;
       if (tl_cache == nullptr) {
         tl_owner.cache = std::make_unique<PlanCache>();
         tl_cache = tl_owner.cache.get();
       }
       Slot& slot = tl_cache->slots_[SlotOf(metadata)];
+      if (slot.refused.Is(metadata, fields, location)) return;
+      auto plan = std::make_unique<FieldPlan>();
+      if (!plan->Build(fields, location ? &metadata : nullptr)) {
+        slot.refused.Set(metadata, fields, location);
+        return;
+      }
       slot.plan = std::move(plan);
       slot.metadata = &metadata;
     } catch (...) {  // std::bad_alloc: this span and the next take the general path
@@ -295,9 +300,37 @@ class PlanCache {
   }
 
  private:
+  // The shape of the last fields of a callsite that got no plan: their number and the types of
+  // the first kMaxEntries, and the location setting. Keys are not compared: fields that differ
+  // from a refused shape only in their keys are not tried again (they take the general path,
+  // which is always exact). Without it, such a callsite would allocate and build a plan, and
+  // look its keys up in the program headers, on every span.
+  struct Refusal {
+    const Metadata* metadata = nullptr;  // null: none
+    size_t count = 0;
+    bool location = false;
+    std::array<Value::Type, otel::Attributes::Layout::kMaxEntries> types{};
+
+    bool Is(const Metadata& m, FieldSpan fields, bool with_location) const noexcept {
+      if (metadata != &m || count != fields.size() || location != with_location) return false;
+      for (size_t i = 0; i < fields.size() && i < types.size(); ++i) {
+        if (fields[i].value.type() != types[i]) return false;
+      }
+      return true;
+    }
+    void Set(const Metadata& m, FieldSpan fields, bool with_location) noexcept {
+      metadata = &m;
+      count = fields.size();
+      location = with_location;
+      for (size_t i = 0; i < fields.size() && i < types.size(); ++i) {
+        types[i] = fields[i].value.type();
+      }
+    }
+  };
   struct Slot {
     const Metadata* metadata = nullptr;  // null: empty
     std::unique_ptr<FieldPlan> plan;
+    Refusal refused;
   };
   // Frees the thread's cache at thread exit; touched only when the cache is created.
   struct Owner {

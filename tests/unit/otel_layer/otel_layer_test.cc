@@ -719,6 +719,52 @@ TEST_F(OtelLayerTest, EverySpanOfACallsiteKeepsItsLocationWithinTheCountLimit) {
   provider->Shutdown();
 }
 
+// Fields that get no prepared layout (an empty value, more than it holds with the location) are
+// exact on every span; a callsite whose fields change to a shape that has one gets it, and back.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteWithoutAPreparedLayoutIsExact) {
+  InstallSeedLayers(OtelLayerOptions{.with_location = true});
+  uint32_t five_line = 0;
+  uint32_t six_line = 0;
+  const auto five = [&](Value optional, int64_t i) {
+    // clang-format off
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "five", {"a", "x"}, {"b", optional}, {"c", i}, {"d", true}, {"e", "y"}); five_line = __LINE__;
+    // clang-format on
+  };
+  const auto six = [&](int64_t i) {
+    // clang-format off
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "six", {"a", "x"}, {"b", "z"}, {"c", i}, {"d", true}, {"e", "y"}, {"f", int64_t{6}}); six_line = __LINE__;
+    // clang-format on
+  };
+  const std::vector<Value> optionals = {Value(),       Value(), Value("some"),
+                                        Value("more"), Value(), Value("last")};
+  for (size_t i = 0; i < optionals.size(); ++i) {
+    five(optionals[i], static_cast<int64_t>(i));
+    six(static_cast<int64_t>(i));
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 2 * optionals.size());
+  const auto located = [](std::vector<std::string> attributes, uint32_t line) {
+    attributes.push_back("code.filepath=4:" + std::string(__FILE__));
+    attributes.push_back("code.lineno=1:" + std::to_string(line));
+    attributes.push_back("code.namespace=4:app::runtime::execution");
+    return attributes;
+  };
+  for (size_t i = 0; i < optionals.size(); ++i) {
+    SCOPED_TRACE(i);
+    const std::string c = "c=1:" + std::to_string(i);
+    std::vector<std::string> five_attributes = {"a=4:x"};
+    if (optionals[i].type() != Value::Type::kNone) {
+      five_attributes.push_back("b=4:" + std::string(optionals[i].str()));
+    }
+    five_attributes.insert(five_attributes.end(), {c, "d=0:true", "e=4:y"});
+    EXPECT_EQ(spans[2 * i]->name, "five");
+    EXPECT_EQ(TypedAttributes(*spans[2 * i]), located(five_attributes, five_line));
+    EXPECT_EQ(spans[2 * i + 1]->name, "six");
+    EXPECT_EQ(TypedAttributes(*spans[2 * i + 1]),
+              located({"a=4:x", "b=4:z", c, "d=0:true", "e=4:y", "f=1:6"}, six_line));
+  }
+}
+
 // Emits one span from a callsite whose file path is longer than a prepared layout holds (at the
 // end of this file, under #line); returns the path.
 std::string_view EmitFromALongPath(int64_t i);
