@@ -206,9 +206,6 @@ struct FieldPlan {
   std::array<Value::Type, otel::Attributes::Layout::kMaxEntries> types{};
   uint32_t field_count = 0;
   bool with_location = false;
-  // With location but the code.* values did not fit the layout as constants (a very long file
-  // path): the layout holds their keys only, and WriteWithPlan sets their values per span.
-  bool location_per_span = false;
 
   // Keys that live in read-only memory (string literals, the usual field names) are known by
   // their address: those bytes cannot change while the program image is loaded (and an image
@@ -228,8 +225,9 @@ struct FieldPlan {
   }
 
   // The plan of `fields` (no special key), with the code.* attributes of `location` if it is
-  // not null: false if they do not fit a Layout, repeat a key or hold an empty value (these
-  // take the general path).
+  // not null: false if they do not fit a Layout (a file path of hundreds of bytes, which the
+  // span's inline attribute block would not hold either), repeat a key or hold an empty value
+  // (these take the general path).
   bool Build(FieldSpan fields, const Metadata* location) noexcept {
     for (const Field& field : fields) {
       const uint8_t alternative = AlternativeOf(field.value.type());
@@ -244,16 +242,9 @@ struct FieldPlan {
     with_location = location != nullptr;
     if (location == nullptr) return true;
     const Metadata& m = *location;
-    otel::Attributes::Layout constants = layout;
-    if (constants.AddConstant("code.filepath", std::string_view(m.file ? m.file : "")) &&
-        constants.AddConstant("code.lineno", static_cast<int64_t>(m.line)) &&
-        constants.AddConstant("code.namespace", m.target)) {
-      layout = constants;
-      return true;
-    }
-    location_per_span = true;
-    return layout.Add("code.filepath", 4) && layout.Add("code.lineno", 1) &&
-           layout.Add("code.namespace", 4);
+    return layout.AddConstant("code.filepath", std::string_view(m.file ? m.file : "")) &&
+           layout.AddConstant("code.lineno", static_cast<int64_t>(m.line)) &&
+           layout.AddConstant("code.namespace", m.target);
   }
 };
 
@@ -382,14 +373,6 @@ bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) n
       }
     });
     if (!ok) return false;
-  }
-  if (plan.location_per_span) {  // then plain.location is not null (the plan matched)
-    const Metadata& m = *plain.location;
-    const size_t n = fields.size();
-    if (!writer.SetString(n, m.file ? m.file : "") || !writer.SetString(n + 2, m.target)) {
-      return false;
-    }
-    writer.SetScalar(n + 1, static_cast<int64_t>(m.line));
   }
   writer.Commit();
   return true;

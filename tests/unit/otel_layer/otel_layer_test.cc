@@ -769,8 +769,8 @@ TEST_F(OtelLayerTest, EverySpanOfACallsiteWithoutAPreparedLayoutIsExact) {
 // end of this file, under #line); returns the path.
 std::string_view EmitFromALongPath(int64_t i);
 
-// A file path too long to be a constant of the prepared layout: the code.* values are then set
-// per span (or the span takes the general path); every span still carries them all.
+// A file path too long to be a constant of the prepared layout: the callsite gets no prepared
+// layout, and every span still carries the code.* attributes, exact.
 TEST_F(OtelLayerTest, EverySpanOfACallsiteWithAVeryLongPathCarriesItsLocation) {
   InstallSeedLayers(OtelLayerOptions{.with_location = true});
   std::string_view path;
