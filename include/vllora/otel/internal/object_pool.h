@@ -37,10 +37,14 @@ class FixedSizePool {
     Node* node = cache.head;
     cache.head = node->next;
     --cache.count;
-    // The next block was most likely freed on another thread (the exporter's), so its lines
-    // sit in another core's cache: ask for them now, for writing, so they arrive while this
-    // block is in use instead of stalling the next Allocate()'s caller on each line.
-    if (const Node* next = cache.head) PrefetchLinesForWrite<(kSize + 63) / 64>(next);
+    // The blocks were most likely freed on another thread (the exporter's), so their lines sit
+    // in another core's cache: ask for the block after next now, for writing, so its lines
+    // arrive during two uses instead of stalling a later Allocate()'s caller on each line.
+    // (The next block's first line is here already: it was prefetched the same way.) Spans
+    // started back to back (B2's chain) need the two uses of lead.
+    if (const Node* next = cache.head) {
+      if (const Node* after = next->next) PrefetchLinesForWrite<(kSize + 63) / 64>(after);
+    }
     return node;
   }
 
