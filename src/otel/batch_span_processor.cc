@@ -368,33 +368,57 @@ struct BatchState {
   // should be full, and producers wake it only when the queue is half full (`paced`).
   struct Pacing {
     Clock::time_point last_full{};  // when the worker last found a full batch
-    Clock::duration fill{};         // how long the batch before that took to fill
+    size_t last_enqueued = 0;       // enqueue_pos then
+    Clock::duration batch_time{};   // how long a batch took to fill since
     Clock::time_point poll_at{};    // when a paced worker looks again
   };
-  // Pacing above: full batches this far apart (closer ones would wake the worker too often).
+  // Pacing above: batches that fill in this range of time (faster ones would wake the worker
+  // too often).
   static constexpr std::chrono::microseconds kMinPacedFill{50};
   static constexpr std::chrono::milliseconds kMaxPacedFill{20};
 
-  // Updates the pacing after a wake-up that was not a flush, shutdown or schedule-delay export.
-  void Pace(Pacing& pacing, Clock::time_point now, bool full) noexcept {
+  // Updates the pacing after a wake-up that was not a flush, shutdown or schedule-delay export;
+  // `woken` if a producer asked for it.
+  void Pace(Pacing& pacing, Clock::time_point now, bool full, bool woken) noexcept {
     if (!full) {
-      // Looked too early (the pace fell), or a producer woke it: producers wake it again at
-      // the next full batch, and two full batches in a row pace it again.
+      // A producer's wake that came while the worker was busy (its count of the queue lags
+      // by the batch being taken): nothing to learn.
+      if (woken) return;
+      // Looked too early: the pace fell. Producers wake the worker again at the next full
+      // batch, and two full batches in a row pace it again.
       // relaxed: a hint to producers; the worker's wait re-checks the size under its mutex.
       paced.store(false, std::memory_order_relaxed);
       pacing.last_full = Clock::time_point{};
       return;
     }
+    // relaxed: a count of spans pushed, for a rate.
+    const size_t enqueued = enqueue_pos.load(std::memory_order_relaxed);
+    bool steady = false;
     if (pacing.last_full != Clock::time_point{}) {
-      pacing.fill = now - pacing.last_full;
-      paced.store(
-          pacing.fill >= kMinPacedFill && pacing.fill <= kMaxPacedFill && PacedWakeThreshold() > 0,
-          std::memory_order_relaxed);
+      const size_t arrived = enqueued - pacing.last_enqueued;
+      if (arrived >= options.max_export_batch_size) {
+        pacing.batch_time = (now - pacing.last_full) *
+                            static_cast<Clock::rep>(options.max_export_batch_size) /
+                            static_cast<Clock::rep>(arrived);
+        steady = pacing.batch_time >= kMinPacedFill && pacing.batch_time <= kMaxPacedFill &&
+                 PacedWakeThreshold() > 0;
+      }
     }
+    paced.store(steady, std::memory_order_relaxed);
     pacing.last_full = now;
-    // A little later than the next batch is due, so that a small change of pace does not find
-    // it short.
-    pacing.poll_at = now + pacing.fill + pacing.fill / 4;
+    pacing.last_enqueued = enqueued;
+  }
+
+  // After an export by a paced worker: the next look is when what is left in the queue should
+  // have grown to a batch, a little later so that a small change of pace does not find it short.
+  void SchedulePoll(Pacing& pacing, Clock::time_point now) const noexcept {
+    const size_t batch = options.max_export_batch_size;
+    const size_t queued = ApproxSize();
+    const size_t missing = queued < batch ? batch - queued : 0;
+    pacing.poll_at =
+        now +
+        pacing.batch_time * static_cast<Clock::rep>(missing) / static_cast<Clock::rep>(batch) +
+        pacing.batch_time / 16;
   }
 
   // The queue size at which producers wake a paced worker (0: never paced, the queue is too
@@ -415,6 +439,7 @@ struct BatchState {
     Pacing pacing;
     for (;;) {
       bool stopping = false;
+      bool woken = false;  // by a producer (wake_pending)
       uint64_t flush_target = 0;
       Clock::time_point flush_by;
       {
@@ -430,16 +455,18 @@ struct BatchState {
         stopping = stop;
         flush_target = flush_requested;
         flush_by = flush_deadline;
-        wake_pending.store(false, std::memory_order_relaxed);
+        woken = wake_pending.exchange(false, std::memory_order_relaxed);
       }
       const Clock::time_point now = Clock::now();
       const bool flushing = flush_target != flush_done_seen;
       const bool forced = stopping || flushing || now >= next_export;
       const bool full = ApproxSize() >= options.max_export_batch_size;
-      if (!forced) Pace(pacing, now, full);
+      if (!forced) Pace(pacing, now, full, woken);
       if (forced || full) {
         ExportAll(batch, forced);
-        next_export = Clock::now() + options.schedule_delay;
+        const Clock::time_point done = Clock::now();
+        next_export = done + options.schedule_delay;
+        if (paced.load(std::memory_order_relaxed)) SchedulePoll(pacing, done);
       }
       // A flush or shutdown covers the batches in flight too (and their failures the summary).
       if (stopping || flushing) WaitForSenders();
