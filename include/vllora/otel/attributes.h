@@ -500,9 +500,9 @@ class Attributes {
   /// (8 entries in 384 bytes), the rest for keys and string values.
   Attributes(std::byte* buffer, size_t bytes) noexcept
       : block_(buffer),
+        borrowed_(true),
         entry_capacity_(static_cast<uint32_t>(bytes / (2 * kEntryBytes))),
-        bytes_capacity_(static_cast<uint32_t>(bytes - kEntryBytes * (bytes / (2 * kEntryBytes)))),
-        borrowed_(true) {}
+        bytes_capacity_(static_cast<uint32_t>(bytes - kEntryBytes * (bytes / (2 * kEntryBytes)))) {}
   static constexpr size_t kEntryBytes = 24;  // sizeof(Entry), checked in attributes.cc
   /// Copies `other` into the current block when it fits (no allocation), else allocates.
   void CopyFrom(const Attributes& other);
@@ -533,7 +533,9 @@ class Attributes {
   static void FreeBlock(std::byte* block, size_t bytes) noexcept;
   size_t BlockBytes() const noexcept;
 
-  std::byte* block_ = nullptr;  // owned; see AllocateBlock/FreeBlock
+  // block_ and borrowed_ first and together: all the destructor reads (SpanData's layout).
+  std::byte* block_ = nullptr;  // owned unless borrowed_; see AllocateBlock/FreeBlock
+  bool borrowed_ = false;       // block_ is storage this object does not own (InlineAttributes)
   uint32_t count_ = 0;
   uint32_t entry_capacity_ = 0;
   uint32_t bytes_used_ = 0;
@@ -541,10 +543,9 @@ class Attributes {
   uint32_t dropped_ = 0;
   uint32_t max_count_ = 0;
   uint32_t max_value_length_ = 0;
-  bool borrowed_ = false;
   // Bit KeyDigest(k) is set for every key k held (more bits may be set): a key whose bit is
   // clear is certainly new, so adding it needs no search.
-  uint64_t key_digests_ = 0;  // block_ is storage this object does not own (InlineAttributes)
+  uint64_t key_digests_ = 0;
 };
 
 /// Attributes whose first block, `kBytes` long, lives inside the object: the attributes of a

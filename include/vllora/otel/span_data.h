@@ -94,10 +94,12 @@ struct SpanData {
   /// first zero the whole object (the inline attribute block alone is 384 bytes).
   SpanData() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would zero it
 
-  // Layout: the members with destructors come first and together, followed by the attribute
-  // list's header. A span is usually freed on the export thread, and its destructor then reads
-  // these four cache lines only; the rest (ids, times, the inline attribute bytes) stays in
-  // the cache of the application thread that wrote it and reuses the block.
+  // Layout: the members with destructors come first and together, then the ids and times,
+  // then the attribute list. A span is usually freed on the export thread, and its destructor
+  // then reads the first four cache lines only. The block then goes back to the application
+  // thread that writes the next span into it, and each line it writes first comes back from the
+  // export thread's cache: the ids and times share lines with the members before them and
+  // with the attribute list's header, so B1's span writes 9 of the 11 lines, not 10.
   std::string name;
   std::string trace_state;
   std::string status_message;
@@ -107,9 +109,6 @@ struct SpanData {
   std::shared_ptr<const Resource> resource;
   /// Shared, never null for spans from a Tracer.
   std::shared_ptr<const InstrumentationScope> scope;
-  /// The first kInlineAttributeBytes are stored inside the SpanData (8 entries, 192 bytes of
-  /// keys and string values): a span's usual attributes cost no allocation.
-  InlineAttributes<kSpanInlineAttributeBytes> attributes;
   TraceId trace_id;
   SpanId span_id;
   /// Invalid (all zero) = root span.
@@ -122,6 +121,9 @@ struct SpanData {
   bool parent_is_remote = false;
   SpanKind kind = SpanKind::kInternal;
   StatusCode status_code = StatusCode::kUnset;
+  /// The first kInlineAttributeBytes are stored inside the SpanData (8 entries, 192 bytes of
+  /// keys and string values): a span's usual attributes cost no allocation.
+  InlineAttributes<kSpanInlineAttributeBytes> attributes;
 
   /// True when the sampled trace flag is set (only sampled spans are exported).
   bool IsSampled() const noexcept { return (trace_flags & 1U) != 0; }
