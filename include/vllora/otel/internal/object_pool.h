@@ -27,7 +27,7 @@ namespace vllora::otel::internal {
 template <size_t kSize>
 class FixedSizePool {
  public:
-  static_assert(kSize >= 2 * sizeof(void*), "a free block holds two links");
+  static_assert(kSize >= 3 * sizeof(void*), "a free block holds three links");
   static constexpr uint32_t kBatch = 64;
   static constexpr size_t kMaxDepotBatches = 1024;
 
@@ -40,11 +40,10 @@ class FixedSizePool {
     // The blocks were most likely freed on another thread (the exporter's), so their lines sit
     // in another core's cache: ask for the block after next now, for writing, so its lines
     // arrive during two uses instead of stalling a later Allocate()'s caller on each line.
-    // (The next block's first line is here already: it was prefetched the same way.) Spans
-    // started back to back (B2's chain) need the two uses of lead.
-    if (const Node* next = cache.head) {
-      if (const Node* after = next->next) PrefetchLinesForWrite<(kSize + 63) / 64>(after);
-    }
+    // Spans started back to back (B2's chain) need the two uses of lead. Its address is in
+    // this block's first line (`after_next`), which is here already (it was prefetched the
+    // same way): following `next` instead would wait for the next block's line.
+    if (const Node* ahead = node->after_next) PrefetchLinesForWrite<(kSize + 63) / 64>(ahead);
     return node;
   }
 
@@ -55,14 +54,19 @@ class FixedSizePool {
     if (!cache.reaper_registered) [[unlikely]]
       RegisterReaper(cache);
     Node* node = static_cast<Node*>(p);
-    node->next = cache.head;
+    Node* head = cache.head;  // the block this thread freed last: its line is here
+    node->next = head;
+    node->after_next = head != nullptr ? head->next : nullptr;
     cache.head = node;
     if (++cache.count == kBatch) cache.Rotate();
   }
 
  private:
+  // A list's order never changes below a block (blocks are pushed and popped at the front), so
+  // `after_next` stays the block two further down while the block is in the list.
   struct Node {
     Node* next;        // next free block in the same batch / cache
+    Node* after_next;  // next->next, or null
     Node* next_batch;  // depot only: first block of the next batch
   };
 
