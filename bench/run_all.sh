@@ -121,13 +121,16 @@ results = {
     "b1_instructions_per_span": ir["b1"],
     "b1_ns_per_span_1t": ns("BM_B1_OneSpan/real_time/threads:1"),
     "b1_ns_per_span_2t": per_span_mt("BM_B1_OneSpan/real_time/threads:2", 2),
-    "b1_dropped": int(runs["BM_B1_OneSpan/real_time/threads:1"].get("dropped", 0)
-                      + runs["BM_B1_OneSpan/real_time/threads:2"].get("dropped", 0)),
+    # The target is "<= 150 ns/span, 1 thread, no drops": b1_dropped is the 1-thread run's.
+    # Two emitting threads on a 2-core machine leave the export thread only a share of a
+    # core: their drops are reported apart (docs/performance.md).
+    "b1_dropped": int(runs["BM_B1_OneSpan/real_time/threads:1"].get("dropped", 0)),
+    "b1_dropped_2t": int(runs["BM_B1_OneSpan/real_time/threads:2"].get("dropped", 0)),
     "b1_sdk_only_instructions_per_span": ir["b1_sdk"],
     "b1_sdk_only_ns_per_span_1t": ns("BM_B1_SdkOnly/real_time/threads:1"),
     "b1_sdk_only_ns_per_span_2t": per_span_mt("BM_B1_SdkOnly/real_time/threads:2", 2),
-    "b1_sdk_only_dropped": int(runs["BM_B1_SdkOnly/real_time/threads:1"].get("dropped", 0)
-                               + runs["BM_B1_SdkOnly/real_time/threads:2"].get("dropped", 0)),
+    "b1_sdk_only_dropped": int(runs["BM_B1_SdkOnly/real_time/threads:1"].get("dropped", 0)),
+    "b1_sdk_only_dropped_2t": int(runs["BM_B1_SdkOnly/real_time/threads:2"].get("dropped", 0)),
     "b2_instructions_per_chain": ir["b2"],
     "b2_ns_per_chain": ns("BM_B2_AgentChain"),
     "b3a_instructions": ir["b3a"],
