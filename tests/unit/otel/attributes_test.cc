@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "support/attribute_strings.h"
+
 namespace vllora::otel {
 namespace {
 
@@ -282,17 +284,9 @@ TEST(AttributesTest, ReserveAndClear) {
 }
 
 }  // namespace
-// Every entry of `attrs`, rendered as "key=value" with the value's type index.
+// Every entry of `attrs`, rendered as "key=<type index>:<value>".
 std::vector<std::string> Dump(const Attributes& attrs) {
-  std::vector<std::string> out;
-  for (const KeyValueView kv : attrs) {
-    std::string value;
-    if (const auto* s = std::get_if<std::string_view>(&kv.value)) value = std::string(*s);
-    if (const auto* i = std::get_if<int64_t>(&kv.value)) value = std::to_string(*i);
-    if (const auto* b = std::get_if<bool>(&kv.value)) value = *b ? "true" : "false";
-    out.push_back(std::string(kv.key) + "=" + std::to_string(kv.value.index()) + ":" + value);
-  }
-  return out;
+  return testing::TypedAttributeStrings(attrs);
 }
 
 TEST(InlineAttributesTest, SetAllInTheInlineBlockThenGrowsOnTheHeap) {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/attribute_strings.h"
 #include "vllora/asio/task_executor.h"
 #include "vllora/core/core.h"
 #include "vllora/otel/otel.h"
@@ -624,15 +625,7 @@ TEST_F(OtelLayerTest, EverySpanOfACallsiteHonoursTheSpanLimits) {
 
 // Every attribute of a span, in order: "key=type:value" (type: AttributeValue's index).
 std::vector<std::string> TypedAttributes(const SpanData& span) {
-  std::vector<std::string> out;
-  for (otel::KeyValueView kv : span.attributes) {
-    std::string value;
-    if (const auto* s = std::get_if<std::string_view>(&kv.value)) value = std::string(*s);
-    if (const auto* i = std::get_if<int64_t>(&kv.value)) value = std::to_string(*i);
-    if (const auto* b = std::get_if<bool>(&kv.value)) value = *b ? "true" : "false";
-    out.push_back(std::string(kv.key) + "=" + std::to_string(kv.value.index()) + ":" + value);
-  }
-  return out;
+  return testing::TypedAttributeStrings(span.attributes);
 }
 
 // One callsite for the location tests below; returns its line.
