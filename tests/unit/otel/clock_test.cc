@@ -74,11 +74,18 @@ TEST(TickClockTest, ReadsTheSystemClockUntilTheRateIsMeasured) {
   EXPECT_EQ(m.system_reads, 90);
 }
 
-TEST(TickClockTest, ExtrapolatesBetweenSystemClockReadsOnceCalibrated) {
+// A clock calibrated on a FakeMachine, whose next readings extrapolate from a fresh base pair.
+class CalibratedTickClockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m.Calibrate(clock);
+    ASSERT_TRUE(clock.calibrated());
+  }
   TickClock clock;
   FakeMachine m;
-  m.Calibrate(clock);
-  ASSERT_TRUE(clock.calibrated());
+};
+
+TEST_F(CalibratedTickClockTest, ExtrapolatesBetweenSystemClockReadsOnceCalibrated) {
   // 0.5 ns per tick in 32.32 fixed point, to 100 ppm.
   EXPECT_NEAR(static_cast<double>(clock.rate()), 0.5 * 4294967296.0, 0.5 * 4294967296.0 * 1e-4);
   // 1500 readings 1 us apart: one system-clock read per millisecond, every reading within 2 ns
@@ -95,11 +102,7 @@ TEST(TickClockTest, ExtrapolatesBetweenSystemClockReadsOnceCalibrated) {
   EXPECT_EQ(m.system_reads - reads_before, 1);
 }
 
-TEST(TickClockTest, FollowsASteppedSystemClockWithinAWindow) {
-  TickClock clock;
-  FakeMachine m;
-  m.Calibrate(clock);
-  ASSERT_TRUE(clock.calibrated());
+TEST_F(CalibratedTickClockTest, FollowsASteppedSystemClockWithinAWindow) {
   m.offset += 3'600'000'000'000;  // the system clock is set one hour ahead
   // Within one window the reading still extrapolates from the old base...
   m.Advance(1'000);
@@ -115,11 +118,7 @@ TEST(TickClockTest, FollowsASteppedSystemClockWithinAWindow) {
   EXPECT_TRUE(m.ReadsTheSystemClock(clock));
 }
 
-TEST(TickClockTest, FollowsASlewingSystemClock) {
-  TickClock clock;
-  FakeMachine m;
-  m.Calibrate(clock);
-  ASSERT_TRUE(clock.calibrated());
+TEST_F(CalibratedTickClockTest, FollowsASlewingSystemClock) {
   // The system clock now runs 500 ppm slow (the fastest NTP slew): a new base every window
   // keeps every reading within 0.5 us of it, and after 2 s the rate has followed.
   const uint64_t base_ticks = m.ticks;
@@ -141,11 +140,7 @@ TEST(TickClockTest, FollowsASlewingSystemClock) {
               0.5 * 4294967296.0 * 2e-5);
 }
 
-TEST(TickClockTest, ACounterThatRunsBackwardsOrJumpsReadsTheSystemClock) {
-  TickClock clock;
-  FakeMachine m;
-  m.Calibrate(clock);
-  ASSERT_TRUE(clock.calibrated());
+TEST_F(CalibratedTickClockTest, ACounterThatRunsBackwardsOrJumpsReadsTheSystemClock) {
   // A counter behind the base pair's (another core's, 10 us behind): the system clock is read.
   m.ticks -= 20'000;
   m.offset += 10'000;  // the system clock keeps its time: the counter moved, not time
@@ -155,11 +150,7 @@ TEST(TickClockTest, ACounterThatRunsBackwardsOrJumpsReadsTheSystemClock) {
   EXPECT_TRUE(m.ReadsTheSystemClock(clock));
 }
 
-TEST(TickClockTest, APairReadAcrossAPreemptionIsNotUsed) {
-  TickClock clock;
-  FakeMachine m;
-  m.Calibrate(clock);
-  ASSERT_TRUE(clock.calibrated());
+TEST_F(CalibratedTickClockTest, APairReadAcrossAPreemptionIsNotUsed) {
   m.Advance(2'000'000);  // past the window
   m.read_gap = TickClock::kMaxReadTicks + 1;
   EXPECT_TRUE(m.ReadsTheSystemClock(clock));
