@@ -8,6 +8,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
+#include <sys/prctl.h>
 #include <x86intrin.h>
 #define VLLORA_HAVE_TSC 1
 #else
@@ -105,7 +106,11 @@ bool UseTsc() noexcept {
   unsigned ecx = 0;
   unsigned edx = 0;
   if (__get_cpuid(0x80000007U, &eax, &ebx, &ecx, &edx) == 0) return false;
-  return (edx & (1U << 8)) != 0;
+  if ((edx & (1U << 8)) == 0) return false;
+  // A process may forbid RDTSC (prctl PR_SET_TSC, as some sandboxes do): it would fault.
+  int tsc_mode = 0;
+  if (prctl(PR_GET_TSC, &tsc_mode, 0, 0, 0) == 0 && tsc_mode != PR_TSC_ENABLE) return false;
+  return true;
 }
 
 // Set during static initialisation (false, the system clock, before that).

@@ -15,7 +15,9 @@ namespace vllora::otel {
 /// measured against the system clock over the last 1-2 s (internal/tick_clock.h). Readings then
 /// follow the system clock to within a few nanoseconds, and its steps and slews within a
 /// millisecond; like the system clock itself they are not monotonic (a span's end is clamped to
-/// its start). VLLORA_TSC_CLOCK=0 in the environment makes every call read the system clock.
+/// its start). VLLORA_TSC_CLOCK=0 in the environment makes every call read the system clock, and
+/// so does a process that forbids RDTSC (prctl PR_SET_TSC) before the library is loaded; one
+/// that forbids it later must set VLLORA_TSC_CLOCK=0.
 /// Thread-safety: safe from any thread. Allocation: none. Blocking: never.
 uint64_t NowUnixNanos() noexcept;
 

@@ -1,9 +1,13 @@
 #include "vllora/otel/clock.h"
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -191,6 +195,30 @@ TEST(ClockTest, NowUnixNanosStaysWithTheSystemClockOnEveryThread) {
   for (size_t i = 0; i < worst.size(); ++i) threads.emplace_back([&, i] { worst[i] = check(); });
   for (auto& t : threads) t.join();
   for (uint64_t w : worst) EXPECT_LT(w, 50'000U) << "uses tick counter: " << NowUsesTickCounter();
+}
+
+// RDTSC would fault in a process that forbids it (prctl PR_SET_TSC; the setting survives
+// exec): such a process reads the system clock. The test runs itself in a child that forbids it.
+TEST(ClockTest, AProcessThatForbidsTheTimeStampCounterReadsTheSystemClock) {
+  if (std::getenv("VLLORA_CLOCK_TEST_NO_TSC") != nullptr) {  // the child
+    EXPECT_FALSE(NowUsesTickCounter());
+    EXPECT_GT(NowUnixNanos(), SystemNow() - 1'000'000'000);
+    return;
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) _exit(2);
+    setenv("VLLORA_CLOCK_TEST_NO_TSC", "1", 1);
+    execl("/proc/self/exe", "/proc/self/exe",
+          "--gtest_filter=ClockTest.AProcessThatForbidsTheTimeStampCounterReadsTheSystemClock",
+          static_cast<char*>(nullptr));
+    _exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(ClockTest, ASpanEndedByTheClockNeverEndsBeforeItStarted) {
