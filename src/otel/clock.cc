@@ -3,11 +3,11 @@
 #include <ctime>
 #include <string_view>
 
+#include "otel/cpu_features.h"
 #include "otel/env.h"
 #include "vllora/otel/internal/tick_clock.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <sys/prctl.h>
 #include <x86intrin.h>
 #define VLLORA_HAVE_TSC 1
@@ -101,12 +101,7 @@ bool UseTsc() noexcept {
   if (std::optional<std::string_view> setting = internal::GetEnv("VLLORA_TSC_CLOCK")) {
     if (*setting == "0" || *setting == "false" || *setting == "off") return false;
   }
-  unsigned eax = 0;
-  unsigned ebx = 0;
-  unsigned ecx = 0;
-  unsigned edx = 0;
-  if (__get_cpuid(0x80000007U, &eax, &ebx, &ecx, &edx) == 0) return false;
-  if ((edx & (1U << 8)) == 0) return false;
+  if (!internal::CpuidBit(0x80000007U, internal::CpuidRegister::kEdx, 8)) return false;
   // A process may forbid RDTSC (prctl PR_SET_TSC, as some sandboxes do): it would fault.
   int tsc_mode = 0;
   if (prctl(PR_GET_TSC, &tsc_mode, 0, 0, 0) == 0 && tsc_mode != PR_TSC_ENABLE) return false;

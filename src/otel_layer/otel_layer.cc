@@ -142,6 +142,13 @@ inline bool WriteAttribute(otel::Attributes::Writer& writer, std::string_view ke
 
 constexpr size_t kLocationAttributes = 3;
 
+// The code.* attributes of a callsite: where it is in the source.
+std::array<otel::KeyValueView, kLocationAttributes> LocationAttributes(const Metadata& m) noexcept {
+  return {otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")},
+          otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)},
+          otel::KeyValueView{"code.namespace", m.target}};
+}
+
 // The attribute alternative (AttributeValue's index) a field value of `type` becomes; 5 for
 // none (an empty value is no attribute).
 constexpr uint8_t AlternativeOf(Value::Type type) noexcept {
@@ -241,10 +248,10 @@ struct FieldPlan {
     }
     with_location = location != nullptr;
     if (location == nullptr) return true;
-    const Metadata& m = *location;
-    return layout.AddConstant("code.filepath", std::string_view(m.file ? m.file : "")) &&
-           layout.AddConstant("code.lineno", static_cast<int64_t>(m.line)) &&
-           layout.AddConstant("code.namespace", m.target);
+    for (const otel::KeyValueView& kv : LocationAttributes(*location)) {
+      if (!layout.AddConstant(kv.key, kv.value)) return false;
+    }
+    return true;
   }
 };
 
@@ -381,9 +388,8 @@ bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) n
 // Constructs the kLocationAttributes code.* views of `m` at views[count...]; returns the new
 // count. The caller has checked the room.
 size_t AppendLocationViews(const Metadata& m, InlineViews& views, size_t count) noexcept {
-  new (&views[count++]) otel::KeyValueView{"code.filepath", std::string_view(m.file ? m.file : "")};
-  new (&views[count++]) otel::KeyValueView{"code.lineno", static_cast<int64_t>(m.line)};
-  new (&views[count++]) otel::KeyValueView{"code.namespace", m.target};
+  for (const otel::KeyValueView& kv : LocationAttributes(m))
+    new (&views[count++]) otel::KeyValueView(kv);
   return count;
 }
 
@@ -405,10 +411,10 @@ void FillPlainFields(const void* source, otel::Attributes& list) {
       }
     }
     if (ok && plain.location != nullptr) {
-      const Metadata& m = *plain.location;
-      ok = writer.AddString("code.filepath", m.file ? m.file : "") &&
-           writer.AddInt("code.lineno", static_cast<int64_t>(m.line)) &&
-           writer.AddString("code.namespace", m.target);
+      for (const otel::KeyValueView& kv : LocationAttributes(*plain.location)) {
+        ok = writer.Add(kv.key, kv.value);
+        if (!ok) break;
+      }
     }
     if (ok) {
       writer.Commit();

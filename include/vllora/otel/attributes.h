@@ -122,6 +122,21 @@ class Attributes {
     } value;
   };
 
+  // Stores a scalar value (bool, int64_t, uint64_t or double) in `e`.
+  template <class T>
+  static void StoreScalar(Entry& e, T value) noexcept {
+    if constexpr (std::is_same_v<T, bool>) {
+      e.value.b = value;
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      e.value.i = value;
+    } else if constexpr (std::is_same_v<T, uint64_t>) {
+      e.value.u = value;
+    } else {
+      static_assert(std::is_same_v<T, double>);
+      e.value.d = value;
+    }
+  }
+
  public:
   Attributes() noexcept = default;
   Attributes(std::initializer_list<KeyValueView> entries);
@@ -200,21 +215,19 @@ class Attributes {
       Entry* e = Append(key, str != nullptr ? str->size() : 0);
       if (e == nullptr) return false;
       e->type = static_cast<uint8_t>(value.index());
-      if (str != nullptr) {
-        if (!str->empty()) std::memcpy(bytes_ + byte_count_, str->data(), str->size());
-        e->value.s = {byte_count_, static_cast<uint32_t>(str->size())};
-        byte_count_ += static_cast<uint32_t>(str->size());
-        if (!str->empty() && str->size() - 1 > truncating_limits_) {
-          truncating_limits_ = static_cast<uint32_t>(str->size() - 1);
-        }
-      } else if (const auto* i = std::get_if<int64_t>(&value)) {
-        e->value.i = *i;
-      } else if (const auto* u = std::get_if<uint64_t>(&value)) {
-        e->value.u = *u;
-      } else if (const auto* d = std::get_if<double>(&value)) {
-        e->value.d = *d;
-      } else {
-        e->value.b = std::get<bool>(value);
+      if (str == nullptr) {
+        std::visit(
+            [e](auto v) {
+              if constexpr (!std::is_same_v<decltype(v), std::string_view>) StoreScalar(*e, v);
+            },
+            value);
+        return true;
+      }
+      if (!str->empty()) std::memcpy(bytes_ + byte_count_, str->data(), str->size());
+      e->value.s = {byte_count_, static_cast<uint32_t>(str->size())};
+      byte_count_ += static_cast<uint32_t>(str->size());
+      if (!str->empty() && str->size() - 1 > truncating_limits_) {
+        truncating_limits_ = static_cast<uint32_t>(str->size() - 1);
       }
       return true;
     }
@@ -361,19 +374,6 @@ class Attributes {
       if (e == nullptr) return false;
       StoreScalar(*e, value);
       return true;
-    }
-    template <class T>
-    static void StoreScalar(Entry& e, T value) noexcept {
-      if constexpr (std::is_same_v<T, bool>) {
-        e.value.b = value;
-      } else if constexpr (std::is_same_v<T, int64_t>) {
-        e.value.i = value;
-      } else if constexpr (std::is_same_v<T, uint64_t>) {
-        e.value.u = value;
-      } else {
-        static_assert(std::is_same_v<T, double>);
-        e.value.d = value;
-      }
     }
 
     Entry* Begin(std::string_view key, uint8_t type) noexcept {
