@@ -11,12 +11,6 @@ namespace vllora::otel {
 
 Span::Span(const SpanContext& context) noexcept : context_(context) {}
 
-Span::Span(SpanContext&& context, std::unique_ptr<SpanData> data,
-           internal::ProviderState* state) noexcept
-    : context_(std::move(context)), recording_(true), data_(std::move(data)), state_(state) {
-  state_->AddRef();
-}
-
 Span::~Span() {
   End();
   if (state_ != nullptr) state_->Release();

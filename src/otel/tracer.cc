@@ -31,16 +31,69 @@ Span* Tracer::StartSpanIn(void* storage, std::string_view name,
   return Start(storage, name, options);
 }
 
-Span* Tracer::Start(void* storage, std::string_view name,
-                    const StartSpanOptions& options) noexcept {
-  // Builds the Span in `storage`, or allocates it (may throw bad_alloc) when there is none.
-  const auto make = [storage](auto&&... args) -> Span* {
-    if (storage != nullptr) return ::new (storage) Span(std::forward<decltype(args)>(args)...);
-    return new Span(std::forward<decltype(args)>(args)...);
-  };
-  const Context& context =
-      options.context != nullptr ? *options.context : internal::CurrentContextRef();
-  const SpanContext& parent = options.parent != nullptr ? *options.parent : context.span_context();
+namespace {
+
+// Where a Span is built: `storage`, or a new allocation (may throw bad_alloc) when it is null.
+void* SpanStorage(void* storage) {
+  return storage != nullptr ? storage : Span::operator new(sizeof(Span));
+}
+
+// The new span's SpanData, its ids and times and attributes filled in (the caller adds the
+// name, kind and flags).
+std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
+                                      const std::shared_ptr<const InstrumentationScope>& scope,
+                                      const SpanContext& parent, bool has_parent,
+                                      const TraceId& trace_id, const SpanId& span_id,
+                                      const StartSpanOptions& options) {
+  auto data = std::make_unique<SpanData>();
+  data->trace_id = trace_id;
+  data->span_id = span_id;
+  if (has_parent) {
+    data->parent_span_id = parent.span_id();
+    data->parent_is_remote = parent.IsRemote();
+  }
+  data->kind = options.kind;
+  data->start_time_unix_nano =
+      options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
+  data->resource = state.resource;
+  data->scope = scope;
+
+  const SpanLimits& limits = state.limits;
+  data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
+  if (options.fill_attributes != nullptr) {
+    options.fill_attributes(options.fill_source, data->attributes);
+  } else {
+    // One block sized for the initial attributes plus typical later additions (4 entries,
+    // 192 bytes), so most spans never reallocate it.
+    const size_t n = options.attributes.size();
+    data->attributes.SetAll(options.attributes, n < 4 ? 8 - n : 4, 192);
+  }
+
+  if (!options.links.empty()) {
+    size_t keep = options.links.size();
+    if (limits.max_links != 0 && keep > limits.max_links) keep = limits.max_links;
+    data->links.assign(options.links.begin(),
+                       options.links.begin() + static_cast<std::ptrdiff_t>(keep));
+    data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
+  }
+  return data;
+}
+
+}  // namespace
+
+// Flattened: the SpanData and Span constructors, the sampling flags and the SpanContext are
+// built inline, with no temporaries passed between calls.
+Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
+  return ::new (SpanStorage(storage)) Span(std::move(context));
+}
+
+[[gnu::flatten]] Span* Tracer::Start(void* storage, std::string_view name,
+                                     const StartSpanOptions& options) noexcept {
+  // The parent: the given one, else the current context's span (read in place, no Context
+  // copy). The Context itself is looked up only for the OnStart processors that take it.
+  const SpanContext& parent = options.parent != nullptr    ? *options.parent
+                              : options.context != nullptr ? options.context->span_context()
+                                                           : Context::CurrentSpanContext();
   internal::ProviderState& state = *state_;
   const bool has_parent = parent.IsValid();
   TraceId trace_id;
@@ -55,75 +108,78 @@ Span* Tracer::Start(void* storage, std::string_view name,
   try {
     // acquire: pairs with the release in Shutdown so a span started after it is non-recording.
     if (state.shut_down.load(std::memory_order_acquire)) {
-      return make(has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
-                             : SpanContext(trace_id, span_id, 0, false));
+      return MakeNonRecording(
+          storage, has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
+                              : SpanContext(trace_id, span_id, 0, false));
     }
     // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
     // skips ShouldSample and its SamplingResult; the span shares the parent's tracestate, as
     // ShouldSample would keep it.
-    SamplingResult result;
-    SpanContext span_context;
-    if (const std::optional<SamplingDecision> fixed = state.sampler->FixedDecision(parent)) {
-      result.decision = *fixed;
-      const uint8_t flags = SampledFlags(result.decision);
-      span_context = has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
-                                : SpanContext(trace_id, span_id, flags, false);
-    } else {
-      result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
-      span_context = SpanContext(trace_id, span_id, SampledFlags(result.decision), false,
-                                 std::move(result.trace_state));
+    const std::optional<SamplingDecision> fixed = state.sampler->FixedDecision(parent);
+    if (!fixed) [[unlikely]] {
+      return StartSampled(storage, name, options, parent, trace_id, span_id);
     }
-    const uint8_t flags = span_context.trace_flags();
-    if (result.decision == SamplingDecision::kDrop) {
-      return make(std::move(span_context));
+    const uint8_t flags = SampledFlags(*fixed);
+    if (*fixed == SamplingDecision::kDrop) {
+      return MakeNonRecording(
+          storage, has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
+                              : SpanContext(trace_id, span_id, flags, false));
     }
-
-    auto data = std::make_unique<SpanData>();
-    data->trace_id = trace_id;
-    data->span_id = span_id;
-    if (has_parent) {
-      data->parent_span_id = parent.span_id();
-      data->parent_is_remote = parent.IsRemote();
-    }
-    if (span_context.HasTraceState()) data->trace_state = span_context.trace_state();
-    data->trace_flags = flags;
+    std::unique_ptr<SpanData> data =
+        NewSpanData(state, scope_, parent, has_parent, trace_id, span_id, options);
     data->name.assign(name.empty() ? kEmptySpanName : name);
-    data->kind = options.kind;
-    data->start_time_unix_nano =
-        options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
-    data->resource = state.resource;
-    data->scope = scope_;
-
-    const SpanLimits& limits = state.limits;
-    data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
-    if (options.fill_attributes != nullptr) {
-      options.fill_attributes(options.fill_source, data->attributes);
+    data->trace_flags = flags;
+    void* where = SpanStorage(storage);  // may throw: before the reference is taken
+    state.AddRef();                      // adopted by the span
+    Span* span;
+    if (has_parent) {
+      if (parent.HasTraceState()) data->trace_state = parent.trace_state();
+      span = ::new (where) Span(SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags),
+                                std::move(data), &state);
     } else {
-      // One block sized for the initial attributes plus typical later additions (4 entries,
-      // 192 bytes), so most spans never reallocate it.
-      const size_t n = options.attributes.size();
-      data->attributes.SetAll(options.attributes, n < 4 ? 8 - n : 4, 192);
+      span =
+          ::new (where) Span(SpanContext(trace_id, span_id, flags, false), std::move(data), &state);
     }
-
-    if (!options.links.empty()) {
-      size_t keep = options.links.size();
-      if (limits.max_links != 0 && keep > limits.max_links) keep = limits.max_links;
-      data->links.assign(options.links.begin(),
-                         options.links.begin() + static_cast<std::ptrdiff_t>(keep));
-      data->dropped_links_count = static_cast<uint32_t>(options.links.size() - keep);
+    if (!state.on_start.empty()) [[unlikely]] {
+      CallOnStart(*span, options);
     }
-
-    Span* span = make(std::move(span_context), std::move(data), state_.get());
-    for (SpanProcessor* processor : state.on_start) processor->OnStart(*span, context);
     return span;
   } catch (...) {
     // Out of memory: fall back to a non-recording span (or null if even that fails).
     try {
-      return make(SpanContext(trace_id, span_id, 0, false));
+      return MakeNonRecording(storage, SpanContext(trace_id, span_id, 0, false));
     } catch (...) {
       return nullptr;
     }
   }
+}
+
+void Tracer::CallOnStart(Span& span, const StartSpanOptions& options) const noexcept {
+  const Context& context =
+      options.context != nullptr ? *options.context : internal::CurrentContextRef();
+  for (SpanProcessor* processor : state_->on_start) processor->OnStart(span, context);
+}
+
+// A sampler without a fixed decision: ShouldSample decides, and may set the tracestate.
+Span* Tracer::StartSampled(void* storage, std::string_view name, const StartSpanOptions& options,
+                           const SpanContext& parent, const TraceId& trace_id,
+                           const SpanId& span_id) {
+  internal::ProviderState& state = *state_;
+  SamplingResult result = state.sampler->ShouldSample(parent, trace_id, name, options.kind);
+  const uint8_t flags = SampledFlags(result.decision);
+  SpanContext span_context(trace_id, span_id, flags, false, std::move(result.trace_state));
+  if (result.decision == SamplingDecision::kDrop)
+    return MakeNonRecording(storage, std::move(span_context));
+  std::unique_ptr<SpanData> data =
+      NewSpanData(state, scope_, parent, parent.IsValid(), trace_id, span_id, options);
+  data->name.assign(name.empty() ? kEmptySpanName : name);
+  data->trace_flags = flags;
+  if (span_context.HasTraceState()) data->trace_state = span_context.trace_state();
+  void* where = SpanStorage(storage);  // may throw: before the reference is taken
+  state.AddRef();                      // adopted by the span
+  Span* span = ::new (where) Span(std::move(span_context), std::move(data), &state);
+  if (!state.on_start.empty()) CallOnStart(*span, options);
+  return span;
 }
 
 std::optional<SamplingDecision> Tracer::FixedSamplingDecision(

@@ -74,9 +74,11 @@ class Span {
 
  private:
   friend class Tracer;
-  /// Takes a reference on `state` (ProviderState::AddRef) until destroyed.
+  /// Adopts one reference on `state` (taken with ProviderState::AddRef), released when
+  /// destroyed.
   Span(SpanContext&& context, std::unique_ptr<SpanData> data,
-       internal::ProviderState* state) noexcept;
+       internal::ProviderState* state) noexcept
+      : context_(std::move(context)), recording_(true), data_(std::move(data)), state_(state) {}
 
   SpanContext context_;
   std::atomic<bool> recording_{false};

@@ -21,10 +21,13 @@ enum class TraceFlags : uint8_t { kNone = 0, kSampled = 1 };
 class SpanContext {
  public:
   SpanContext() = default;
+  /// A span context with no tracestate.
+  SpanContext(TraceId trace_id, SpanId span_id, uint8_t trace_flags, bool is_remote) noexcept
+      : trace_id_(trace_id), span_id_(span_id), trace_flags_(trace_flags), is_remote_(is_remote) {}
   /// Allocation: only for a non-empty `trace_state` (kept in one shared immutable string, so
   /// copies of the context share it; an empty one costs nothing to copy).
   SpanContext(TraceId trace_id, SpanId span_id, uint8_t trace_flags, bool is_remote,
-              std::string trace_state = {})
+              std::string trace_state)
       : trace_id_(trace_id),
         span_id_(span_id),
         trace_flags_(trace_flags),

@@ -86,6 +86,13 @@ class Tracer {
  private:
   // StartSpan (storage null: the Span is allocated) and StartSpanIn.
   Span* Start(void* storage, std::string_view name, const StartSpanOptions& options) noexcept;
+  // A non-recording Span carrying `context`, built in `storage` (or allocated: may throw).
+  static Span* MakeNonRecording(void* storage, SpanContext&& context);
+  // Start() for a sampler without a fixed decision (may throw bad_alloc).
+  Span* StartSampled(void* storage, std::string_view name, const StartSpanOptions& options,
+                     const SpanContext& parent, const TraceId& trace_id, const SpanId& span_id);
+  // The processors' OnStart, with the options' context (or the current one).
+  void CallOnStart(Span& span, const StartSpanOptions& options) const noexcept;
 
   std::shared_ptr<internal::ProviderState> state_;
   std::shared_ptr<const InstrumentationScope> scope_;
