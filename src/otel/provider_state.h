@@ -24,7 +24,16 @@ struct ProviderState {
   std::atomic<bool> shut_down{false};
 
   /// Hands a finished span to every OnEnd processor (copies for all but the last).
-  void DispatchEnd(std::unique_ptr<SpanData> data) noexcept;
+  // Hands an ended span to the OnEnd processors: inline for the usual single processor.
+  void DispatchEnd(std::unique_ptr<SpanData>&& data) noexcept {
+    if (on_end.size() == 1) [[likely]] {
+      on_end.front()->OnEnd(std::move(data));
+    } else {
+      DispatchEndToEach(std::move(data));
+    }
+  }
+  // Each processor but the last gets a copy (none without processors).
+  void DispatchEndToEach(std::unique_ptr<SpanData>&& data) noexcept;
 
   /// The state's lifetime: one reference per recording Span, plus one held by all the
   /// shared_ptr owners together (TracerProvider, Tracers; see MakeProviderState). A span takes

@@ -88,7 +88,7 @@ std::shared_ptr<ProviderState> MakeProviderState() {
                                         [](ProviderState* state) { state->Release(); });
 }
 
-void ProviderState::DispatchEnd(std::unique_ptr<SpanData> data) noexcept {
+void ProviderState::DispatchEndToEach(std::unique_ptr<SpanData>&& data) noexcept {
   const size_t n = on_end.size();
   if (n == 0) return;
   for (size_t i = 0; i + 1 < n; ++i) {
