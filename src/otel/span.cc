@@ -13,7 +13,7 @@ Span::Span(const SpanContext& context) noexcept : context_(context) {}
 
 Span::~Span() {
   End();
-  if (state_ != nullptr) state_->Release();
+  if (owns_state_) state_->Release();
 }
 
 namespace {

@@ -129,16 +129,19 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
         NewSpanData(state, scope_, parent, has_parent, trace_id, span_id, options);
     data->name.assign(name.empty() ? kEmptySpanName : name);
     data->trace_flags = flags;
-    void* where = SpanStorage(storage);  // may throw: before the reference is taken
-    state.AddRef();                      // adopted by the span
+    // May throw: before the reference is taken. A span in the caller's storage takes none
+    // (see StartSpanIn).
+    void* where = SpanStorage(storage);
+    const bool owns_state = storage == nullptr;
+    if (owns_state) state.AddRef();
     Span* span;
     if (has_parent) {
       if (parent.HasTraceState()) data->trace_state = parent.trace_state();
       span = ::new (where) Span(SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags),
-                                std::move(data), &state);
+                                std::move(data), &state, owns_state);
     } else {
-      span =
-          ::new (where) Span(SpanContext(trace_id, span_id, flags, false), std::move(data), &state);
+      span = ::new (where)
+          Span(SpanContext(trace_id, span_id, flags, false), std::move(data), &state, owns_state);
     }
     if (!state.on_start.empty()) [[unlikely]] {
       CallOnStart(*span, options);
@@ -176,8 +179,9 @@ Span* Tracer::StartSampled(void* storage, std::string_view name, const StartSpan
   data->trace_flags = flags;
   if (span_context.HasTraceState()) data->trace_state = span_context.trace_state();
   void* where = SpanStorage(storage);  // may throw: before the reference is taken
-  state.AddRef();                      // adopted by the span
-  Span* span = ::new (where) Span(std::move(span_context), std::move(data), &state);
+  const bool owns_state = storage == nullptr;
+  if (owns_state) state.AddRef();
+  Span* span = ::new (where) Span(std::move(span_context), std::move(data), &state, owns_state);
   if (!state.on_start.empty()) CallOnStart(*span, options);
   return span;
 }

@@ -21,7 +21,10 @@ namespace {
 // The SDK span of a facade span. One per facade span, shared by every OTel layer (the registry
 // keys extensions by type), so layers sharing a tracer find each other's spans as parents.
 // The SDK span itself lives in `storage` (Tracer::StartSpanIn), and the extension inside the
-// registry's span record (SpanRef::Emplace): bridging a span allocates neither.
+// registry's span record (SpanRef::Emplace): bridging a span allocates neither. The SDK span
+// holds no reference on its provider (see StartSpanIn): the tracer of the layer that started it
+// outlives it, because the registry keeps its layers and closes its spans (its installed
+// subscribers are kept until process exit).
 struct OtelSpanExt {
   explicit OtelSpanExt(const Layer* layer) noexcept : owner(layer) {}
   OtelSpanExt(const OtelSpanExt&) = delete;

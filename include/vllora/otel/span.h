@@ -74,17 +74,23 @@ class Span {
 
  private:
   friend class Tracer;
-  /// Adopts one reference on `state` (taken with ProviderState::AddRef), released when
-  /// destroyed.
-  Span(SpanContext&& context, std::unique_ptr<SpanData> data,
-       internal::ProviderState* state) noexcept
-      : context_(std::move(context)), recording_(true), data_(std::move(data)), state_(state) {}
+  /// A recording span. With `owns_state` it adopts one reference on `state` (taken with
+  /// ProviderState::AddRef), released when destroyed; without, its creator keeps the provider
+  /// alive until the span is destroyed (Tracer::StartSpanIn).
+  Span(SpanContext&& context, std::unique_ptr<SpanData> data, internal::ProviderState* state,
+       bool owns_state) noexcept
+      : context_(std::move(context)),
+        recording_(true),
+        owns_state_(owns_state),
+        data_(std::move(data)),
+        state_(state) {}
 
   SpanContext context_;
   std::atomic<bool> recording_{false};
   internal::SpinLock lock_;
+  bool owns_state_ = false;                   // state_ holds a reference (see the constructor)
   std::unique_ptr<SpanData> data_;            // null when non-recording or ended; guarded by lock_
-  internal::ProviderState* state_ = nullptr;  // one reference held; null when non-recording
+  internal::ProviderState* state_ = nullptr;  // null when non-recording
 };
 
 }  // namespace vllora::otel
