@@ -23,8 +23,8 @@ struct ProviderState {
   SpanLimits limits;
   std::atomic<bool> shut_down{false};
 
-  /// Hands a finished span to every OnEnd processor (copies for all but the last).
-  // Hands an ended span to the OnEnd processors: inline for the usual single processor.
+  /// Hands a finished span to every OnEnd processor (copies for all but the last); inline for
+  /// the usual single processor.
   void DispatchEnd(std::unique_ptr<SpanData>&& data) noexcept {
     if (on_end.size() == 1) [[likely]] {
       on_end.front()->OnEnd(std::move(data));
@@ -32,11 +32,12 @@ struct ProviderState {
       DispatchEndToEach(std::move(data));
     }
   }
-  // Each processor but the last gets a copy (none without processors).
+  /// DispatchEnd for none or several processors.
   void DispatchEndToEach(std::unique_ptr<SpanData>&& data) noexcept;
 
-  /// The state's lifetime: one reference per recording Span, plus one held by all the
-  /// shared_ptr owners together (TracerProvider, Tracers; see MakeProviderState). A span takes
+  /// The state's lifetime: one reference per recording Span from Tracer::StartSpan (a span from
+  /// StartSpanIn takes none: its creator keeps a Tracer), plus one held by all the shared_ptr
+  /// owners together (TracerProvider, Tracers; see MakeProviderState). A span takes
   /// and drops its reference with one atomic add each, without shared_ptr's control-block
   /// work (the span start and end hot path).
   void AddRef() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }

@@ -81,12 +81,12 @@ std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
 
 }  // namespace
 
-// Flattened: the SpanData and Span constructors, the sampling flags and the SpanContext are
-// built inline, with no temporaries passed between calls.
 Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
   return ::new (SpanStorage(storage)) Span(std::move(context));
 }
 
+// Flattened: the SpanData and Span constructors, the sampling flags and the SpanContext are
+// built inline, with no temporaries passed between calls.
 [[gnu::flatten]] Span* Tracer::Start(void* storage, std::string_view name,
                                      const StartSpanOptions& options) noexcept {
   // The parent: the given one, else the current context's span (read in place, no Context

@@ -267,6 +267,23 @@ TEST(TracerTest, SpanLimitsApplied) {
   EXPECT_EQ(spans[0]->dropped_links_count, 1U);
 }
 
+// A span from StartSpan() keeps the provider's state alive (StartSpanIn's spans do not: their
+// creator keeps the tracer). Dropping every owner first, then using the span, is a
+// use-after-free under ASan if the span holds no reference.
+TEST(TracerTest, ASpanFromStartSpanOutlivesItsTracerAndProvider) {
+  Fixture f = MakeFixture();
+  auto span = f.tracer->StartSpan("outlives");
+  ASSERT_TRUE(span->IsRecording());
+  f.tracer.reset();
+  f.provider.reset();  // shuts the processors down
+  span->SetAttribute("k", int64_t{1});
+  span->AddEvent("after the provider");  // reads the provider's span limits
+  span->End();
+  span.reset();
+  // Ended after the shutdown: not exported.
+  EXPECT_TRUE(f.storage->Take().empty());
+}
+
 TEST(TracerTest, SpansStartedInCallerStorageRecordEndAndAreDestroyedInPlace) {
   Fixture f = MakeFixture();
   alignas(Span) std::byte parent_storage[sizeof(Span)];
