@@ -41,24 +41,8 @@ constexpr size_t kAttributeEntryOverhead = 32;
 size_t EstimatedAttributeBytes(const Attributes& attributes) noexcept {
   return kAttributeEntryOverhead * attributes.size() + attributes.StoredBytes();
 }
-size_t EventAndLinkBytes(const SpanData& span) noexcept;
-
-// EstimatedSpanBytes, inline where OnEnd calls it: a span with no events or links (the usual
-// one) is a few additions.
-[[gnu::always_inline]] inline size_t SpanBytes(const SpanData& span) noexcept {
-  size_t bytes = sizeof(SpanData) + span.name.size() + span.trace_state.size() +
-                 span.status_message.size() + EstimatedAttributeBytes(span.attributes);
-  if (span.events.empty() && span.links.empty()) [[likely]] {
-    return bytes;
-  }
-  return bytes + EventAndLinkBytes(span);
-}
-}  // namespace
-
-size_t EstimatedSpanBytes(const SpanData& span) noexcept { return SpanBytes(span); }
-
-namespace {
-size_t EventAndLinkBytes(const SpanData& span) noexcept {
+// The events' and links' part of EstimatedSpanBytes (out of line: most spans have neither).
+[[gnu::noinline]] size_t EventAndLinkBytes(const SpanData& span) noexcept {
   size_t bytes = 0;
   for (const Event& event : span.events) {
     bytes += sizeof(Event) + event.name.size() + EstimatedAttributeBytes(event.attributes);
@@ -68,7 +52,20 @@ size_t EventAndLinkBytes(const SpanData& span) noexcept {
   }
   return bytes;
 }
+
+// EstimatedSpanBytes, inline where OnEnd calls it: a span with no events or links (the usual
+// one) is a few additions.
+[[gnu::always_inline]] inline size_t SpanBytes(const SpanData& span) noexcept {
+  const size_t bytes = sizeof(SpanData) + span.name.size() + span.trace_state.size() +
+                       span.status_message.size() + EstimatedAttributeBytes(span.attributes);
+  if (span.events.empty() && span.links.empty()) [[likely]] {
+    return bytes;
+  }
+  return bytes + EventAndLinkBytes(span);
+}
 }  // namespace
+
+size_t EstimatedSpanBytes(const SpanData& span) noexcept { return SpanBytes(span); }
 
 BatchSpanProcessorOptions BatchSpanProcessorOptions::FromEnv() {
   constexpr uint64_t kMaxSize = uint64_t{1} << 24;

@@ -38,16 +38,19 @@ void* SpanStorage(void* storage) {
   return storage != nullptr ? storage : Span::operator new(sizeof(Span));
 }
 
-// The new span's SpanData, its ids and times and attributes filled in (the caller adds the
-// name, kind and flags).
+// The new span's SpanData: name, ids, flags, times and attributes (the tracestate is the
+// span context's, set by StartRecording).
 std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
                                       const std::shared_ptr<const InstrumentationScope>& scope,
-                                      const SpanContext& parent, bool has_parent,
-                                      const TraceId& trace_id, const SpanId& span_id,
+                                      std::string_view name, const SpanContext& parent,
+                                      bool has_parent, const TraceId& trace_id,
+                                      const SpanId& span_id, uint8_t flags,
                                       const StartSpanOptions& options) {
   auto data = std::make_unique<SpanData>();
+  data->name.assign(name.empty() ? kEmptySpanName : name);
   data->trace_id = trace_id;
   data->span_id = span_id;
+  data->trace_flags = flags;
   if (has_parent) {
     data->parent_span_id = parent.span_id();
     data->parent_is_remote = parent.IsRemote();
@@ -83,6 +86,22 @@ std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
 
 Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
   return ::new (SpanStorage(storage)) Span(std::move(context));
+}
+
+[[gnu::always_inline]] inline Span* Tracer::StartRecording(void* storage, SpanContext&& context,
+                                                           std::unique_ptr<SpanData> data,
+                                                           const StartSpanOptions& options) {
+  if (context.HasTraceState()) data->trace_state = context.trace_state();
+  // May throw: before the reference is taken. A span in the caller's storage takes none (see
+  // StartSpanIn).
+  void* where = SpanStorage(storage);
+  const bool owns_state = storage == nullptr;
+  if (owns_state) state_->AddRef();
+  Span* span = ::new (where) Span(std::move(context), std::move(data), state_.get(), owns_state);
+  if (!state_->on_start.empty()) [[unlikely]] {
+    CallOnStart(*span, options);
+  }
+  return span;
 }
 
 // Flattened: the SpanData and Span constructors, the sampling flags and the SpanContext are
@@ -126,26 +145,12 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
                               : SpanContext(trace_id, span_id, flags, false));
     }
     std::unique_ptr<SpanData> data =
-        NewSpanData(state, scope_, parent, has_parent, trace_id, span_id, options);
-    data->name.assign(name.empty() ? kEmptySpanName : name);
-    data->trace_flags = flags;
-    // May throw: before the reference is taken. A span in the caller's storage takes none
-    // (see StartSpanIn).
-    void* where = SpanStorage(storage);
-    const bool owns_state = storage == nullptr;
-    if (owns_state) state.AddRef();
-    Span* span;
-    if (has_parent) {
-      if (parent.HasTraceState()) data->trace_state = parent.trace_state();
-      span = ::new (where) Span(SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags),
-                                std::move(data), &state, owns_state);
-    } else {
-      span = ::new (where)
-          Span(SpanContext(trace_id, span_id, flags, false), std::move(data), &state, owns_state);
-    }
-    if (!state.on_start.empty()) [[unlikely]] {
-      CallOnStart(*span, options);
-    }
+        NewSpanData(state, scope_, name, parent, has_parent, trace_id, span_id, flags, options);
+    Span* span =
+        StartRecording(storage,
+                       has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
+                                  : SpanContext(trace_id, span_id, flags, false),
+                       std::move(data), options);
     return span;
   } catch (...) {
     // Out of memory: fall back to a non-recording span (or null if even that fails).
@@ -173,17 +178,10 @@ Span* Tracer::StartSampled(void* storage, std::string_view name, const StartSpan
   SpanContext span_context(trace_id, span_id, flags, false, std::move(result.trace_state));
   if (result.decision == SamplingDecision::kDrop)
     return MakeNonRecording(storage, std::move(span_context));
-  std::unique_ptr<SpanData> data =
-      NewSpanData(state, scope_, parent, parent.IsValid(), trace_id, span_id, options);
-  data->name.assign(name.empty() ? kEmptySpanName : name);
-  data->trace_flags = flags;
-  if (span_context.HasTraceState()) data->trace_state = span_context.trace_state();
-  void* where = SpanStorage(storage);  // may throw: before the reference is taken
-  const bool owns_state = storage == nullptr;
-  if (owns_state) state.AddRef();
-  Span* span = ::new (where) Span(std::move(span_context), std::move(data), &state, owns_state);
-  if (!state.on_start.empty()) CallOnStart(*span, options);
-  return span;
+  return StartRecording(
+      storage, std::move(span_context),
+      NewSpanData(state, scope_, name, parent, parent.IsValid(), trace_id, span_id, flags, options),
+      options);
 }
 
 std::optional<SamplingDecision> Tracer::FixedSamplingDecision(

@@ -91,6 +91,10 @@ class Tracer {
   Span* Start(void* storage, std::string_view name, const StartSpanOptions& options) noexcept;
   // A non-recording Span carrying `context`, built in `storage` (or allocated: may throw).
   static Span* MakeNonRecording(void* storage, SpanContext&& context);
+  // A recording Span owning `data`, built in `storage` (or allocated: may throw), then the
+  // OnStart processors. Inline, defined and used in tracer.cc only.
+  inline Span* StartRecording(void* storage, SpanContext&& context, std::unique_ptr<SpanData> data,
+                              const StartSpanOptions& options);
   // Start() for a sampler without a fixed decision (may throw bad_alloc).
   Span* StartSampled(void* storage, std::string_view name, const StartSpanOptions& options,
                      const SpanContext& parent, const TraceId& trace_id, const SpanId& span_id);
