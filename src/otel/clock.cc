@@ -102,10 +102,7 @@ bool UseTsc() noexcept {
     if (*setting == "0" || *setting == "false" || *setting == "off") return false;
   }
   if (!internal::CpuidBit(0x80000007U, internal::CpuidRegister::kEdx, 8)) return false;
-  // A process may forbid RDTSC (prctl PR_SET_TSC, as some sandboxes do): it would fault.
-  int tsc_mode = 0;
-  if (prctl(PR_GET_TSC, &tsc_mode, 0, 0, 0) == 0 && tsc_mode != PR_TSC_ENABLE) return false;
-  return true;
+  return internal::ProcessAllowsTickCounter();
 }
 
 // Set during static initialisation (false, the system clock, before that).
@@ -116,6 +113,18 @@ thread_local internal::TickClock t_clock;
 #endif
 
 }  // namespace
+
+namespace internal {
+bool ProcessAllowsTickCounter() noexcept {
+#if VLLORA_HAVE_TSC
+  // A process may forbid RDTSC (prctl PR_SET_TSC, as some sandboxes do): it would fault.
+  int tsc_mode = 0;
+  return !(prctl(PR_GET_TSC, &tsc_mode, 0, 0, 0) == 0 && tsc_mode != PR_TSC_ENABLE);
+#else
+  return false;
+#endif
+}
+}  // namespace internal
 
 uint64_t NowUnixNanos() noexcept {
 #if VLLORA_HAVE_TSC

@@ -20,6 +20,11 @@
 
 namespace vllora::otel::internal {
 
+/// True when this process may read the time-stamp counter: RDTSC would not fault (prctl
+/// PR_SET_TSC). NowUnixNanos() asks once, at static initialisation. False where the library
+/// reads no counter (not x86-64).
+bool ProcessAllowsTickCounter() noexcept;
+
 /// One thread's clock. Trivially destructible and constant-initialisable (a thread_local of it
 /// needs no guard). Not thread-safe: one instance per thread.
 class TickClock {
