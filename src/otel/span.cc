@@ -119,6 +119,23 @@ void Span::UpdateName(std::string_view name) noexcept {
   }
 }
 
+void Span::EndAndDestroy() noexcept {
+  // The caller is the only user (see the header): no lock.
+  std::unique_ptr<SpanData> data = std::move(data_);
+  internal::ProviderState* state = state_;
+  const bool owns_state = owns_state_;
+  // Ends the Span's lifetime without its destructor, whose End() and reference release are
+  // done here: of the members, only the context's tracestate owns anything (data_ is empty).
+  std::destroy_at(&context_);
+  if (data) {
+    // As End(): never a negative duration from the (non-monotonic) clock.
+    const uint64_t now = NowUnixNanos();
+    data->end_time_unix_nano = now < data->start_time_unix_nano ? data->start_time_unix_nano : now;
+    state->DispatchEnd(std::move(data));
+  }
+  if (owns_state) state->Release();
+}
+
 void Span::End(uint64_t end_time_unix_nano) noexcept {
   if (!recording_.load(std::memory_order_relaxed)) return;
   std::unique_ptr<SpanData> data;

@@ -33,7 +33,7 @@ struct OtelSpanExt {
     if (span != nullptr) std::destroy_at(span);
   }
 
-  otel::Span* span = nullptr;  // in `storage` once started
+  otel::Span* span = nullptr;  // in `storage` from the start until the owner's OnClose
   const Layer* owner;
   alignas(otel::Span) std::byte storage[sizeof(otel::Span)];
 };
@@ -373,16 +373,15 @@ bool WriteWithPlan(const PlainFields& plain, otel::Attributes::Writer& writer) n
   if (!writer.Start(plan.layout)) return false;
   const FieldSpan fields = plain.fields;
   for (size_t i = 0; i < fields.size(); ++i) {
-    // Empty values are never in a plan.
-    const bool ok = VisitAttributeValue(fields[i].value, false, [&](auto v) {
-      if constexpr (std::is_same_v<decltype(v), std::string_view>) {
-        return writer.SetString(i, v);
-      } else {
-        writer.SetScalar(i, v);
-        return true;
-      }
-    });
-    if (!ok) return false;
+    // The plan matched the value types, and empty values are never in a plan: a string (or
+    // JSON text), else a scalar whose type the layout's entry already holds. A scalar's 8
+    // payload bytes are copied as they are (Value's union: GCC defines reading another member).
+    const Value& value = fields[i].value;
+    if (value.is_string() || value.is_json()) {
+      if (!writer.SetString(i, value.str())) return false;
+    } else {
+      writer.SetScalarBits(i, value.as_uint64());
+    }
   }
   writer.Commit();
   return true;
@@ -629,7 +628,9 @@ class OtelLayerImpl final : public Layer {
   void OnClose(SpanRef span) noexcept override {
     OtelSpanExt* ext = span.Get<OtelSpanExt>();
     if (ext == nullptr || ext->owner != this) return;
-    ext->span->End();
+    // The registry closes a span once nothing refers to it (no handle, no child, not current):
+    // this layer is its SDK span's last user.
+    std::exchange(ext->span, nullptr)->EndAndDestroy();
   }
 
  private:
@@ -680,7 +681,7 @@ FilteredLayer OtelLayer(std::string_view target_prefix, LevelFilter level,
 otel::SpanContext OtelSpanContext(const Span& span) noexcept {
   SpanRef ref = SpanRef::FromSpan(span);
   OtelSpanExt* ext = ref ? ref.Get<OtelSpanExt>() : nullptr;
-  return ext != nullptr ? ext->span->context() : otel::SpanContext();
+  return ext != nullptr && ext->span != nullptr ? ext->span->context() : otel::SpanContext();
 }
 
 otel::Context CurrentOtelContext() noexcept {

@@ -353,6 +353,10 @@ class Attributes {
     void SetScalar(size_t i, T value) noexcept {
       StoreScalar(table_[i], value);
     }
+    /// The value of the i-th key of the layout given to Start(), a scalar given by its 8 bytes
+    /// (an int64, uint64 or double's bits, or a bool's byte then zeros): the layout's entry
+    /// already holds its type.
+    void SetScalarBits(size_t i, uint64_t bits) noexcept { table_[i].value.u = bits; }
     /// Makes the attributes added so far the list's contents.
     void Commit() noexcept {
       list_.count_ = count_;

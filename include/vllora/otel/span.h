@@ -58,6 +58,11 @@ class Span {
   /// Blocking: whatever the processors' OnEnd does (BatchSpanProcessor never blocks;
   /// SimpleSpanProcessor exports synchronously).
   void End(uint64_t end_time_unix_nano = 0) noexcept;
+  /// For a span built with Tracer::StartSpanIn whose caller is its last user: ends it as End()
+  /// does (now, on the calling thread), then destroys it in place, with no lock and no virtual
+  /// call (a bridge's span close). Afterwards `storage` holds no Span.
+  /// Precondition: no other thread uses the span during or after the call.
+  void EndAndDestroy() noexcept;
 
   /// The span's identity (valid even when non-recording).
   const SpanContext& context() const noexcept { return context_; }

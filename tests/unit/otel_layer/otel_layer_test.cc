@@ -168,6 +168,31 @@ TEST_F(OtelLayerTest, FieldsBecomeTypedAttributes) {
   EXPECT_EQ(Attr(span, "none"), std::nullopt);
 }
 
+// The spans of a callsite after its first take its prepared layout, which copies the scalar
+// values' bytes as they are: each keeps its own values, of every type.
+TEST_F(OtelLayerTest, EverySpanOfACallsiteKeepsItsOwnValuesOfEveryType) {
+  InstallSeedLayers();
+  const std::string texts[] = {"first", "second value", "third"};
+  for (int i = 0; i < 3; ++i) {
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "typed", {"s", texts[i]},
+                                 {"i", int64_t{-5} * i}, {"u", uint64_t{18446744073709551615u} - i},
+                                 {"d", 1.5 * i}, {"b", i % 2 == 1}, {"j", Json(texts[i])});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const SpanData& span = *spans[static_cast<size_t>(i)];
+    EXPECT_THAT(AttributeKeys(span.attributes), ElementsAre("s", "i", "u", "d", "b", "j"));
+    EXPECT_EQ(Attr(span, "s"), Str(texts[i]));
+    EXPECT_EQ(Attr(span, "i"), AttributeValue(int64_t{-5} * i));
+    EXPECT_EQ(Attr(span, "u"), AttributeValue(uint64_t{18446744073709551615u} - i));
+    EXPECT_EQ(Attr(span, "d"), AttributeValue(1.5 * i));
+    EXPECT_EQ(Attr(span, "b"), AttributeValue(i % 2 == 1));
+    EXPECT_EQ(Attr(span, "j"), Str(texts[i]));
+  }
+}
+
 TEST_F(OtelLayerTest, RecordedFieldsArePresentBeforeExport) {
   InstallSeedLayers();
   {
