@@ -510,8 +510,12 @@ class OtelLayerImpl final : public Layer {
     return decision != otel::SamplingDecision::kDrop;
   }
 
-  void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
-    if (tracer_ == nullptr || span.Get<OtelSpanExt>() != nullptr) return;  // already bridged
+  // Flattened: with link-time optimisation (Release) the tracer's span start is built inline
+  // here, with no call in between.
+  [[gnu::flatten]] void OnNewSpan(SpanRef span, FieldSpan fields) noexcept override {
+    // Already bridged (by another OTel layer): a new span usually has no extension at all.
+    if (tracer_ == nullptr || (!span.HasNoExtensions() && span.Get<OtelSpanExt>() != nullptr))
+      return;
     otel::StartSpanOptions start;
     // The parent's SDK span outlives this call (its facade span is alive): no copy.
     if (OtelSpanExt* parent = NearestBridged(span.parent()))

@@ -61,6 +61,8 @@ class SpanRef {
   /// A new owning handle to this span.
   Span ToSpan() const noexcept;
 
+  /// True when the span holds no extension at all (cheaper than Get() for a new span).
+  bool HasNoExtensions() const noexcept;
   /// The extension of type T, or null. One T per span, shared by every layer that uses T.
   template <class T>
   T* Get() const noexcept {
@@ -136,6 +138,9 @@ struct SpanRecord : SpanNode {
 inline const Metadata& SpanRef::metadata() const noexcept { return record_->callsite->metadata; }
 inline uint64_t SpanRef::id() const noexcept { return record_->id; }
 inline SpanRef SpanRef::parent() const noexcept { return SpanRef(record_->parent); }
+inline bool SpanRef::HasNoExtensions() const noexcept {
+  return record_ == nullptr || record_->extensions_set == 0;
+}
 inline void* SpanRef::GetRaw(int slot) const noexcept {
   if (record_ == nullptr || slot < 0 || ((record_->extensions_set >> slot) & 1U) == 0) {
     return nullptr;
