@@ -69,11 +69,11 @@ class Tracer {
   /// As StartSpan(), but builds the Span in `storage` instead of allocating it (a bridge keeps
   /// it inside its own per-span record: one allocation less per span). `storage` must hold
   /// sizeof(Span) bytes aligned for Span and outlive the span; the caller ends the span's life
-  /// with Span::EndAndDestroy (or std::destroy_at), never delete. Never returns null: when memory
-  /// runs out for the span's data, the span built in `storage` is non-recording. Lifetime: unlike
-  /// StartSpan()'s, the span does not keep the provider's state alive: keep this Tracer (or its
-  /// TracerProvider) until the span is destroyed. (Spans started on many threads would otherwise
-  /// all count references on one cache line.)
+  /// with Span::EndAndDestroy (or std::destroy_at), never delete. Never returns null: when
+  /// memory runs out for the span's data, the span built in `storage` is non-recording.
+  /// Lifetime: unlike StartSpan()'s, the span does not keep the provider's state alive: keep
+  /// this Tracer (or its TracerProvider) until the span is destroyed. (Spans started on many
+  /// threads would otherwise all count references on one cache line.)
   Span* StartSpanIn(void* storage, std::string_view name,
                     const StartSpanOptions& options = {}) noexcept;
 
