@@ -119,6 +119,16 @@ void Span::UpdateName(std::string_view name) noexcept {
   }
 }
 
+namespace {
+// A span's end time: `requested`, or now when it is 0. The clock is not monotonic (it follows
+// the system clock's steps): never a negative duration from it.
+uint64_t EndTime(const SpanData& data, uint64_t requested) noexcept {
+  if (requested != 0) return requested;
+  const uint64_t now = NowUnixNanos();
+  return now < data.start_time_unix_nano ? data.start_time_unix_nano : now;
+}
+}  // namespace
+
 void Span::EndAndDestroy() noexcept {
   // The caller is the only user (see the header): no lock.
   std::unique_ptr<SpanData> data = std::move(data_);
@@ -128,9 +138,7 @@ void Span::EndAndDestroy() noexcept {
   // done here: of the members, only the context's tracestate owns anything (data_ is empty).
   std::destroy_at(&context_);
   if (data) {
-    // As End(): never a negative duration from the (non-monotonic) clock.
-    const uint64_t now = NowUnixNanos();
-    data->end_time_unix_nano = now < data->start_time_unix_nano ? data->start_time_unix_nano : now;
+    data->end_time_unix_nano = EndTime(*data, 0);
     state->DispatchEnd(std::move(data));
   }
   if (owns_state) state->Release();
@@ -145,15 +153,7 @@ void Span::End(uint64_t end_time_unix_nano) noexcept {
     recording_.store(false, std::memory_order_relaxed);
   }
   if (!data) return;
-  if (end_time_unix_nano == 0) {
-    // The clock is not monotonic (it follows the system clock's steps): never a negative
-    // duration from it.
-    end_time_unix_nano = NowUnixNanos();
-    if (end_time_unix_nano < data->start_time_unix_nano) {
-      end_time_unix_nano = data->start_time_unix_nano;
-    }
-  }
-  data->end_time_unix_nano = end_time_unix_nano;
+  data->end_time_unix_nano = EndTime(*data, end_time_unix_nano);
   state_->DispatchEnd(std::move(data));
 }
 

@@ -124,12 +124,15 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
     state.id_generator->GenerateRootIds(trace_id, span_id);
   }
 
+  // The new span's context with `flags`: a child shares its parent's tracestate.
+  const auto context_with = [&](uint8_t flags) {
+    return has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
+                      : SpanContext(trace_id, span_id, flags, false);
+  };
   try {
     // acquire: pairs with the release in Shutdown so a span started after it is non-recording.
     if (state.shut_down.load(std::memory_order_acquire)) {
-      return MakeNonRecording(
-          storage, has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, 0)
-                              : SpanContext(trace_id, span_id, 0, false));
+      return MakeNonRecording(storage, context_with(0));
     }
     // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
     // skips ShouldSample and its SamplingResult; the span shares the parent's tracestate, as
@@ -139,19 +142,10 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
       return StartSampled(storage, name, options, parent, trace_id, span_id);
     }
     const uint8_t flags = SampledFlags(*fixed);
-    if (*fixed == SamplingDecision::kDrop) {
-      return MakeNonRecording(
-          storage, has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
-                              : SpanContext(trace_id, span_id, flags, false));
-    }
+    if (*fixed == SamplingDecision::kDrop) return MakeNonRecording(storage, context_with(flags));
     std::unique_ptr<SpanData> data =
         NewSpanData(state, scope_, name, parent, has_parent, trace_id, span_id, flags, options);
-    Span* span =
-        StartRecording(storage,
-                       has_parent ? SpanContext::WithTraceStateOf(parent, trace_id, span_id, flags)
-                                  : SpanContext(trace_id, span_id, flags, false),
-                       std::move(data), options);
-    return span;
+    return StartRecording(storage, context_with(flags), std::move(data), options);
   } catch (...) {
     // Out of memory: fall back to a non-recording span (or null if even that fails).
     try {
