@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "vllora/otel/ids.h"
@@ -13,16 +14,43 @@
 
 namespace vllora::otel::internal {
 
+/// What the tracer knows of a sampler without calling it.
+enum class SamplerShape : uint8_t {
+  kAsk,                     ///< call Sampler::FixedDecision
+  kParentBasedRootSampled,  ///< ParentBased over a root that samples every trace
+  kParentBasedRootDropped,  ///< ParentBased over a root that drops every trace
+};
+/// The shape of one of the SDK's own samplers (kAsk for any other: a user's sampler may decide
+/// differently from one call to the next).
+SamplerShape SamplerShapeOf(const Sampler& sampler) noexcept;
+
 struct ProviderState {
   std::vector<std::unique_ptr<SpanProcessor>> processors;
   std::vector<SpanProcessor*> on_start;  // processors with NeedsOnStart()
   std::vector<SpanProcessor*> on_end;    // processors with NeedsOnEnd()
   std::unique_ptr<IdGenerator> id_generator;
   std::unique_ptr<Sampler> sampler;
+  /// How `sampler` decides, when that is known without calling it (see SamplerShapeOf).
+  SamplerShape sampler_shape = SamplerShape::kAsk;
   std::shared_ptr<const Resource> resource;
   SpanLimits limits;
   std::atomic<bool> shut_down{false};
 
+  /// FixedDecision's answer: a SamplingDecision, or kNotFixed (nullopt).
+  static constexpr uint8_t kNotFixed = 0xff;
+  /// The sampler's decision when the parent alone fixes it, as Sampler::FixedDecision answers
+  /// (kNotFixed for nullopt). The default ParentBased(AlwaysOn) is decided inline, without a
+  /// virtual call.
+  uint8_t FixedDecision(const SpanContext& parent) const noexcept {
+    if (sampler_shape == SamplerShape::kAsk) [[unlikely]] {
+      const std::optional<SamplingDecision> fixed = sampler->FixedDecision(parent);
+      return fixed ? static_cast<uint8_t>(*fixed) : kNotFixed;
+    }
+    const bool sample = parent.IsValid() ? parent.IsSampled()
+                                         : sampler_shape == SamplerShape::kParentBasedRootSampled;
+    return static_cast<uint8_t>(sample ? SamplingDecision::kRecordAndSample
+                                       : SamplingDecision::kDrop);
+  }
   /// Hands a finished span to every OnEnd processor (copies for all but the last); inline for
   /// the usual single processor.
   void DispatchEnd(std::unique_ptr<SpanData>&& data) noexcept {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "otel/provider_state.h"
+
 namespace vllora::otel {
 namespace {
 
@@ -74,6 +76,9 @@ class TraceIdRatioSampler final : public Sampler {
     return buffer;
   }
 
+  /// The decision for every trace when it does not depend on the trace id.
+  std::optional<SamplingDecision> Constant() const noexcept { return FixedDecision(SpanContext()); }
+
  private:
   static constexpr uint64_t kAll = ~uint64_t{0};
   double ratio_;
@@ -96,6 +101,8 @@ class ParentBasedSampler final : public Sampler {
     return parent.IsSampled() ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop;
   }
 
+  const Sampler& root() const noexcept { return *root_; }
+
   std::string Description() const override {
     return "ParentBased{root:" + root_->Description() +
            ",remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,"
@@ -107,6 +114,25 @@ class ParentBasedSampler final : public Sampler {
 };
 
 }  // namespace
+
+namespace internal {
+SamplerShape SamplerShapeOf(const Sampler& sampler) noexcept {
+  const auto* parent_based = dynamic_cast<const ParentBasedSampler*>(&sampler);
+  if (parent_based == nullptr) return SamplerShape::kAsk;
+  const Sampler& root = parent_based->root();
+  std::optional<SamplingDecision> decision;
+  if (dynamic_cast<const AlwaysOnSampler*>(&root) != nullptr) {
+    decision = SamplingDecision::kRecordAndSample;
+  } else if (dynamic_cast<const AlwaysOffSampler*>(&root) != nullptr) {
+    decision = SamplingDecision::kDrop;
+  } else if (const auto* ratio = dynamic_cast<const TraceIdRatioSampler*>(&root)) {
+    decision = ratio->Constant();
+  }
+  if (decision == SamplingDecision::kRecordAndSample) return SamplerShape::kParentBasedRootSampled;
+  if (decision == SamplingDecision::kDrop) return SamplerShape::kParentBasedRootDropped;
+  return SamplerShape::kAsk;
+}
+}  // namespace internal
 
 std::unique_ptr<Sampler> MakeAlwaysOnSampler() { return std::make_unique<AlwaysOnSampler>(); }
 std::unique_ptr<Sampler> MakeAlwaysOffSampler() { return std::make_unique<AlwaysOffSampler>(); }

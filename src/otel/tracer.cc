@@ -33,6 +33,14 @@ Span* Tracer::StartSpanIn(void* storage, std::string_view name,
 
 namespace {
 
+// StartSpanOptions::fill_attributes and fill_source, read before any call: a caller that sets
+// them just before an inlined Tracer::Start then calls its fill directly (its address is known),
+// which the load after the calls in between would not allow once `options` escapes.
+struct AttributeFill {
+  void (*function)(const void*, Attributes&);
+  const void* source;
+};
+
 // Where a Span is built: `storage`, or a new allocation (may throw bad_alloc) when it is null.
 void* SpanStorage(void* storage) {
   return storage != nullptr ? storage : Span::operator new(sizeof(Span));
@@ -45,7 +53,7 @@ std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
                                       std::string_view name, const SpanContext& parent,
                                       bool has_parent, const TraceId& trace_id,
                                       const SpanId& span_id, uint8_t flags,
-                                      const StartSpanOptions& options) {
+                                      const StartSpanOptions& options, AttributeFill fill) {
   auto data = std::make_unique<SpanData>();
   data->name.assign(name.empty() ? kEmptySpanName : name);
   data->trace_id = trace_id;
@@ -63,8 +71,8 @@ std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
 
   const SpanLimits& limits = state.limits;
   data->attributes.SetLimits(limits.max_attributes, limits.max_attribute_value_length);
-  if (options.fill_attributes != nullptr) {
-    options.fill_attributes(options.fill_source, data->attributes);
+  if (fill.function != nullptr) {
+    fill.function(fill.source, data->attributes);
   } else {
     // One block sized for the initial attributes plus typical later additions (4 entries,
     // 192 bytes), so most spans never reallocate it.
@@ -113,6 +121,7 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
   const SpanContext& parent = options.parent != nullptr    ? *options.parent
                               : options.context != nullptr ? options.context->span_context()
                                                            : Context::CurrentSpanContext();
+  const AttributeFill fill{options.fill_attributes, options.fill_source};
   internal::ProviderState& state = *state_;
   const bool has_parent = parent.IsValid();
   TraceId trace_id;
@@ -137,14 +146,16 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
     // A decision fixed by the parent alone (the default ParentBased(AlwaysOn) for every span)
     // skips ShouldSample and its SamplingResult; the span shares the parent's tracestate, as
     // ShouldSample would keep it.
-    const std::optional<SamplingDecision> fixed = state.sampler->FixedDecision(parent);
-    if (!fixed) [[unlikely]] {
+    const uint8_t fixed = state.FixedDecision(parent);
+    if (fixed == internal::ProviderState::kNotFixed) [[unlikely]] {
       return StartSampled(storage, name, options, parent, trace_id, span_id);
     }
-    const uint8_t flags = SampledFlags(*fixed);
-    if (*fixed == SamplingDecision::kDrop) return MakeNonRecording(storage, context_with(flags));
-    std::unique_ptr<SpanData> data =
-        NewSpanData(state, scope_, name, parent, has_parent, trace_id, span_id, flags, options);
+    const uint8_t flags = SampledFlags(static_cast<SamplingDecision>(fixed));
+    if (fixed == static_cast<uint8_t>(SamplingDecision::kDrop)) {
+      return MakeNonRecording(storage, context_with(flags));
+    }
+    std::unique_ptr<SpanData> data = NewSpanData(state, scope_, name, parent, has_parent, trace_id,
+                                                 span_id, flags, options, fill);
     return StartRecording(storage, context_with(flags), std::move(data), options);
   } catch (...) {
     // Out of memory: fall back to a non-recording span (or null if even that fails).
@@ -174,7 +185,8 @@ Span* Tracer::StartSampled(void* storage, std::string_view name, const StartSpan
     return MakeNonRecording(storage, std::move(span_context));
   return StartRecording(
       storage, std::move(span_context),
-      NewSpanData(state, scope_, name, parent, parent.IsValid(), trace_id, span_id, flags, options),
+      NewSpanData(state, scope_, name, parent, parent.IsValid(), trace_id, span_id, flags, options,
+                  {options.fill_attributes, options.fill_source}),
       options);
 }
 
@@ -184,7 +196,9 @@ std::optional<SamplingDecision> Tracer::FixedSamplingDecision(
   // acquire: as in StartSpan.
   if (state.shut_down.load(std::memory_order_acquire)) return SamplingDecision::kDrop;
   const SpanContext& p = parent != nullptr ? *parent : Context::CurrentSpanContext();
-  return state.sampler->FixedDecision(p);
+  const uint8_t fixed = state.FixedDecision(p);
+  if (fixed == internal::ProviderState::kNotFixed) return std::nullopt;
+  return static_cast<SamplingDecision>(fixed);
 }
 
 }  // namespace vllora::otel

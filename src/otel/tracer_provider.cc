@@ -174,6 +174,7 @@ std::shared_ptr<TracerProvider> TracerProvider::Builder::Build() {
   }
   state->id_generator = id_generator_ ? std::move(id_generator_) : MakeRandomIdGenerator();
   state->sampler = sampler_ ? std::move(sampler_) : MakeParentBasedSampler(MakeAlwaysOnSampler());
+  state->sampler_shape = internal::SamplerShapeOf(*state->sampler);
   state->resource = internal::PinResource(resource_ ? std::move(*resource_) : Resource::Create());
   state->limits = limits_ ? *limits_ : SpanLimits::FromEnv();
   resource_.reset();

@@ -213,23 +213,29 @@ bool InReadOnlyMemory(const char* data, size_t size) noexcept {
 struct FieldPlan {
   // The fields' keys, then the code.* attributes if with_location.
   otel::Attributes::Layout layout;
-  std::array<Value::Type, otel::Attributes::Layout::kMaxEntries> types{};
   uint32_t field_count = 0;
   bool with_location = false;
 
-  // Keys that live in read-only memory (string literals, the usual field names) are known by
-  // their address: those bytes cannot change while the program image is loaded (and an image
-  // with callsites is never unloaded, see Callsite). Null for keys elsewhere (a buffer may be
-  // reused for another key), which are compared byte by byte.
-  std::array<const char*, otel::Attributes::Layout::kMaxEntries> fixed_keys{};
+  // Each field's key and value type, side by side so a match walks one array. Keys that live
+  // in read-only memory (string literals, the usual field names) are known by their address:
+  // those bytes cannot change while the program image is loaded (and an image with callsites is
+  // never unloaded, see Callsite). Other keys (a buffer may be reused for another key) have a
+  // null address here and are compared byte by byte.
+  struct Expected {
+    std::string_view fixed_key;
+    Value::Type type = Value::Type::kNone;
+  };
+  std::array<Expected, otel::Attributes::Layout::kMaxEntries> expected{};
 
   bool Matches(FieldSpan fields, bool location) const noexcept {
     if (fields.size() != field_count || location != with_location) return false;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const Field& field = fields[i];
-      if (field.value.type() != types[i]) return false;
-      if (field.key.data() == fixed_keys[i] && field.key.size() == layout.key_size(i)) continue;
-      if (!layout.KeyIs(i, field.key)) return false;
+    const Expected* e = expected.data();
+    for (const Field& field : fields) {
+      if (field.value.type() != e->type) return false;
+      if (field.key.data() != e->fixed_key.data() || field.key.size() != e->fixed_key.size()) {
+        if (!layout.KeyIs(static_cast<size_t>(e - expected.data()), field.key)) return false;
+      }
+      ++e;
     }
     return true;
   }
@@ -241,13 +247,13 @@ struct FieldPlan {
   bool Build(FieldSpan fields, const Metadata* location) noexcept {
     for (const Field& field : fields) {
       const uint8_t alternative = AlternativeOf(field.value.type());
-      if (field_count == types.size() || alternative > 4 || !layout.Add(field.key, alternative)) {
+      if (field_count == expected.size() || alternative > 4 ||
+          !layout.Add(field.key, alternative)) {
         return false;
       }
-      if (InReadOnlyMemory(field.key.data(), field.key.size())) {
-        fixed_keys[field_count] = field.key.data();
-      }
-      types[field_count++] = field.value.type();
+      Expected& e = expected[field_count++];
+      if (InReadOnlyMemory(field.key.data(), field.key.size())) e.fixed_key = field.key;
+      e.type = field.value.type();
     }
     with_location = location != nullptr;
     if (location == nullptr) return true;
@@ -516,12 +522,12 @@ class OtelLayerImpl final : public Layer {
     // Already bridged (by another OTel layer): a new span usually has no extension at all.
     if (tracer_ == nullptr || (!span.HasNoExtensions() && span.Get<OtelSpanExt>() != nullptr))
       return;
-    otel::StartSpanOptions start;
-    // The parent's SDK span outlives this call (its facade span is alive): no copy.
-    if (OtelSpanExt* parent = NearestBridged(span.parent()))
-      start.parent = &parent->span->context();
-    // start.context stays null: the tracer then reads the current otel::Context in place,
-    // without the shared_ptr copy Context::Current() would make.
+    // The parent's SDK span outlives this call (its facade span is alive): no copy. Null: the
+    // tracer reads the current otel::Context in place, without the shared_ptr copy
+    // Context::Current() would make.
+    const OtelSpanExt* bridged_parent = NearestBridged(span.parent());
+    const otel::SpanContext* parent =
+        bridged_parent != nullptr ? &bridged_parent->span->context() : nullptr;
 
     // The usual span: every field is an attribute. The tracer has them written straight into
     // the span's attribute storage (FillPlainFields), with no KeyValueView in between.
@@ -537,22 +543,28 @@ class OtelLayerImpl final : public Layer {
         all_plain = !IsSpecialKey(fields[i].key);
       if (all_plain) PlanCache::Remember(metadata, fields, location);
     }
-    if (all_plain) {
-      const PlainFields plain{fields, location ? &metadata : nullptr, plan};
-      start.fill_attributes = &FillPlainFields;
-      start.fill_source = &plain;
-      if (OtelSpanExt* ext = span.Emplace<OtelSpanExt>(this)) {
-        ext->span = tracer_->StartSpanIn(ext->storage, metadata.name, start);
-      }
+    if (!all_plain) {
+      StartWithSpecialFields(span, fields, parent);
       return;
     }
-    StartWithSpecialFields(span, fields, start);
+    OtelSpanExt* ext = span.Emplace<OtelSpanExt>(this);
+    if (ext == nullptr) return;
+    // Options that never leave this function, set just before the (inlined) start: the compiler
+    // then sees which fill the tracer calls and calls it directly.
+    const PlainFields plain{fields, location ? &metadata : nullptr, plan};
+    otel::StartSpanOptions start;
+    start.parent = parent;
+    start.fill_attributes = &FillPlainFields;
+    start.fill_source = &plain;
+    ext->span = tracer_->StartSpanIn(ext->storage, metadata.name, start);
   }
 
   // A span with "otel.*" or "error" fields (or too many fields): attributes through views, the
   // rest through StartSpanOptions or the span API.
   [[gnu::noinline]] void StartWithSpecialFields(SpanRef span, FieldSpan fields,
-                                                otel::StartSpanOptions& start) noexcept {
+                                                const otel::SpanContext* parent) noexcept {
+    otel::StartSpanOptions start;
+    start.parent = parent;
     // Uninitialised storage (KeyValueView is trivially destructible): default-constructing 32
     // views would cost more than bridging the span's few fields.
     InlineViews attributes;

@@ -2,8 +2,11 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -316,6 +319,83 @@ TEST(TracerTest, SpansStartedInCallerStorageRecordEndAndAreDestroyedInPlace) {
   EXPECT_FALSE(dropped->IsRecording());
   EXPECT_TRUE(dropped->context().IsValid());
   std::destroy_at(dropped);
+}
+
+// The tracer decides ParentBased over the SDK's constant roots without calling the sampler; every
+// other sampler is asked. Each case: the root's and the children's sampled flags, whether they
+// record, and FixedSamplingDecision, for every way of building the sampler.
+TEST(TracerTest, EachSamplerDecidesRootsAndChildrenAsItsDescriptionSays) {
+  // Counts its calls; decides like ParentBased(AlwaysOn) (a user's sampler: always asked).
+  class CountingSampler final : public Sampler {
+   public:
+    explicit CountingSampler(int* calls) : calls_(calls) {}
+    SamplingResult ShouldSample(const SpanContext& parent, const TraceId&, std::string_view,
+                                SpanKind) noexcept override {
+      ++*calls_;
+      SamplingResult result;
+      result.decision = !parent.IsValid() || parent.IsSampled() ? SamplingDecision::kRecordAndSample
+                                                                : SamplingDecision::kDrop;
+      return result;
+    }
+    std::string Description() const override { return "Counting"; }
+
+   private:
+    int* calls_;
+  };
+  struct Case {
+    const char* name;
+    std::function<std::unique_ptr<Sampler>()> make;
+    bool root_sampled;
+    std::optional<SamplingDecision> root_fixed;  // FixedSamplingDecision for a root
+  };
+  int user_calls = 0;
+  const Case cases[] = {
+      {"ParentBased(AlwaysOn)", [] { return MakeParentBasedSampler(MakeAlwaysOnSampler()); }, true,
+       SamplingDecision::kRecordAndSample},
+      {"ParentBased(AlwaysOff)", [] { return MakeParentBasedSampler(MakeAlwaysOffSampler()); },
+       false, SamplingDecision::kDrop},
+      {"ParentBased(ratio 1)", [] { return MakeParentBasedSampler(MakeTraceIdRatioSampler(1)); },
+       true, SamplingDecision::kRecordAndSample},
+      {"ParentBased(ratio 0)", [] { return MakeParentBasedSampler(MakeTraceIdRatioSampler(0)); },
+       false, SamplingDecision::kDrop},
+      {"ParentBased(null root)", [] { return MakeParentBasedSampler(nullptr); }, true,
+       SamplingDecision::kRecordAndSample},
+      {"AlwaysOn", [] { return MakeAlwaysOnSampler(); }, true, SamplingDecision::kRecordAndSample},
+      {"AlwaysOff", [] { return MakeAlwaysOffSampler(); }, false, SamplingDecision::kDrop},
+      {"ParentBased(user)",
+       [&] { return MakeParentBasedSampler(std::make_unique<CountingSampler>(&user_calls)); }, true,
+       std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto builder = TracerProvider::builder();
+    builder.WithSampler(c.make());
+    Fixture f = MakeFixture(std::move(builder));
+    const auto root = f.tracer->StartSpan("root");
+    EXPECT_EQ(root->context().IsSampled(), c.root_sampled);
+    EXPECT_EQ(root->IsRecording(), c.root_sampled);
+    const SpanContext no_parent;
+    EXPECT_EQ(f.tracer->FixedSamplingDecision(&no_parent), c.root_fixed);
+    // Children of a sampled and of an unsampled remote parent follow it, except under the
+    // samplers that ignore the parent.
+    const bool ignores_parent = std::string_view(c.name).starts_with("Always");
+    for (const bool parent_sampled : {true, false}) {
+      const SpanContext parent(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c").value(),
+                               SpanId::FromUint64(7), parent_sampled ? 1 : 0, true);
+      StartSpanOptions options;
+      options.parent = &parent;
+      const auto child = f.tracer->StartSpan("child", options);
+      const bool sampled = ignores_parent ? c.root_sampled : parent_sampled;
+      EXPECT_EQ(child->context().IsSampled(), sampled) << "parent sampled: " << parent_sampled;
+      EXPECT_EQ(child->context().trace_id(), parent.trace_id());
+      const auto fixed = f.tracer->FixedSamplingDecision(&parent);
+      ASSERT_TRUE(fixed.has_value());
+      EXPECT_EQ(*fixed, sampled ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop);
+    }
+    root->End();
+  }
+  // The user's root sampler was asked for the root span (and for nothing else).
+  EXPECT_EQ(user_calls, 1);
 }
 
 TEST(TracerTest, SamplerAndShutdown) {
