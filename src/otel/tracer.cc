@@ -54,18 +54,19 @@ std::unique_ptr<SpanData> NewSpanData(const internal::ProviderState& state,
                                       bool has_parent, const TraceId& trace_id,
                                       const SpanId& span_id, uint8_t flags,
                                       const StartSpanOptions& options, AttributeFill fill) {
+  const uint64_t start_time =
+      options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
   auto data = std::make_unique<SpanData>();
-  data->name.assign(name.empty() ? kEmptySpanName : name);
+  // The plain members first, right after the constructor's defaults: nothing is called in
+  // between, so the compiler drops the default stores these overwrite.
   data->trace_id = trace_id;
   data->span_id = span_id;
+  data->parent_span_id = has_parent ? parent.span_id() : SpanId();
+  data->parent_is_remote = has_parent && parent.IsRemote();
   data->trace_flags = flags;
-  if (has_parent) {
-    data->parent_span_id = parent.span_id();
-    data->parent_is_remote = parent.IsRemote();
-  }
   data->kind = options.kind;
-  data->start_time_unix_nano =
-      options.start_time_unix_nano != 0 ? options.start_time_unix_nano : NowUnixNanos();
+  data->start_time_unix_nano = start_time;
+  data->name.assign(name.empty() ? kEmptySpanName : name);
   data->resource = state.resource;
   data->scope = scope;
 
@@ -116,12 +117,13 @@ Span* Tracer::MakeNonRecording(void* storage, SpanContext&& context) {
 // built inline, with no temporaries passed between calls.
 [[gnu::flatten]] Span* Tracer::Start(void* storage, std::string_view name,
                                      const StartSpanOptions& options) noexcept {
+  // First, before any call (see AttributeFill).
+  const AttributeFill fill{options.fill_attributes, options.fill_source};
   // The parent: the given one, else the current context's span (read in place, no Context
   // copy). The Context itself is looked up only for the OnStart processors that take it.
   const SpanContext& parent = options.parent != nullptr    ? *options.parent
                               : options.context != nullptr ? options.context->span_context()
                                                            : Context::CurrentSpanContext();
-  const AttributeFill fill{options.fill_attributes, options.fill_source};
   internal::ProviderState& state = *state_;
   const bool has_parent = parent.IsValid();
   TraceId trace_id;

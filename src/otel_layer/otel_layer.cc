@@ -401,13 +401,9 @@ size_t AppendLocationViews(const Metadata& m, InlineViews& views, size_t count) 
   return count;
 }
 
-void FillPlainFields(const void* source, otel::Attributes& list) {
-  const auto& plain = *static_cast<const PlainFields*>(source);
-  if (plain.plan != nullptr) {
-    // The usual case after a callsite's first span: its prepared layout.
-    otel::Attributes::Writer writer(list);
-    if (WriteWithPlan(plain, writer)) return;
-  }
+// FillPlainFields without a plan, or when the values do not fit the plan's block.
+[[gnu::noinline]] void FillPlainFieldsWithoutPlan(const PlainFields& plain,
+                                                  otel::Attributes& list) noexcept {
   {
     // One pass into the span's own attribute storage.
     otel::Attributes::Writer writer(list);
@@ -437,6 +433,18 @@ void FillPlainFields(const void* source, otel::Attributes& list) {
   }
   if (plain.location != nullptr) count = AppendLocationViews(*plain.location, views, count);
   list.SetAll(std::span<const otel::KeyValueView>(views.data(), count), 4, 192);
+}
+
+// StartSpanOptions::fill_attributes for plain fields. OnNewSpan's start (inlined there under
+// link-time optimisation) calls it directly and takes its plan path inline.
+void FillPlainFields(const void* source, otel::Attributes& list) {
+  const auto& plain = *static_cast<const PlainFields*>(source);
+  if (plain.plan != nullptr) {
+    // The usual case after a callsite's first span: its prepared layout.
+    otel::Attributes::Writer writer(list);
+    if (WriteWithPlan(plain, writer)) return;
+  }
+  FillPlainFieldsWithoutPlan(plain, list);
 }
 
 // "otel.*" and "error" fields need the span API (or StartSpanOptions), not an attribute.

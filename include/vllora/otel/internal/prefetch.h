@@ -25,7 +25,9 @@ inline void PrefetchLinesForWrite(const void* p) noexcept {
   [&]<size_t... kLine>(std::index_sequence<kLine...>) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (g_has_prefetchw) {
-      (..., [&] { asm volatile("prefetchw %0" : : "m"(bytes[kLine * 64])); }());
+      // The base register and a constant displacement: an "m" operand per line made the
+      // compiler compute each line's address into a register first (both branches share them).
+      (..., [&] { asm volatile("prefetchw %c1(%0)" : : "r"(bytes), "i"(kLine * 64)); }());
       return;
     }
 #endif
