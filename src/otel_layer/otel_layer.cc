@@ -220,9 +220,11 @@ struct FieldPlan {
   // in read-only memory (string literals, the usual field names) are known by their address:
   // those bytes cannot change while the program image is loaded (and an image with callsites is
   // never unloaded, see Callsite). Other keys (a buffer may be reused for another key) have a
-  // null address here and are compared byte by byte.
+  // null address here and are compared byte by byte (an empty key with a null address matches
+  // only a key of size 0).
   struct Expected {
-    std::string_view fixed_key;
+    const char* fixed_key = nullptr;
+    size_t key_size = 0;
     Value::Type type = Value::Type::kNone;
   };
   std::array<Expected, otel::Attributes::Layout::kMaxEntries> expected{};
@@ -232,7 +234,7 @@ struct FieldPlan {
     const Expected* e = expected.data();
     for (const Field& field : fields) {
       if (field.value.type() != e->type) return false;
-      if (field.key.data() != e->fixed_key.data() || field.key.size() != e->fixed_key.size()) {
+      if (field.key.data() != e->fixed_key || field.key.size() != e->key_size) {
         if (!layout.KeyIs(static_cast<size_t>(e - expected.data()), field.key)) return false;
       }
       ++e;
@@ -252,7 +254,8 @@ struct FieldPlan {
         return false;
       }
       Expected& e = expected[field_count++];
-      if (InReadOnlyMemory(field.key.data(), field.key.size())) e.fixed_key = field.key;
+      if (InReadOnlyMemory(field.key.data(), field.key.size())) e.fixed_key = field.key.data();
+      e.key_size = field.key.size();
       e.type = field.value.type();
     }
     with_location = location != nullptr;

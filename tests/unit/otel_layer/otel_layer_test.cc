@@ -193,6 +193,28 @@ TEST_F(OtelLayerTest, EverySpanOfACallsiteKeepsItsOwnValuesOfEveryType) {
   }
 }
 
+// Keys outside read-only memory are compared by their bytes on every span of a callsite, also
+// against an empty key with no address (which once matched a plan's heap key by address).
+TEST_F(OtelLayerTest, KeysOutsideReadOnlyMemoryAreComparedOnEverySpan) {
+  InstallSeedLayers();
+  const std::string keys[] = {"heap.key", "other.key", ""};
+  for (int i = 0; i < 4; ++i) {
+    const std::string_view key = i < 2    ? std::string_view(keys[0])
+                                 : i == 2 ? std::string_view(keys[1])
+                                          : std::string_view();
+    Span span = VLLORA_INFO_SPAN("app::runtime::execution", "runtime_keys", {key, int64_t{i}});
+  }
+  SpanList spans = Take();
+  ASSERT_EQ(spans.size(), 4u);
+  const char* expected[] = {"heap.key", "heap.key", "other.key", ""};
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    const SpanData& span = *spans[static_cast<size_t>(i)];
+    EXPECT_THAT(AttributeKeys(span.attributes), ElementsAre(expected[i]));
+    EXPECT_EQ(Attr(span, expected[i]), AttributeValue(int64_t{i}));
+  }
+}
+
 TEST_F(OtelLayerTest, RecordedFieldsArePresentBeforeExport) {
   InstallSeedLayers();
   {
