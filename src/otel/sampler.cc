@@ -76,9 +76,6 @@ class TraceIdRatioSampler final : public Sampler {
     return buffer;
   }
 
-  /// The decision for every trace when it does not depend on the trace id.
-  std::optional<SamplingDecision> Constant() const noexcept { return FixedDecision(SpanContext()); }
-
  private:
   static constexpr uint64_t kAll = ~uint64_t{0};
   double ratio_;
@@ -119,15 +116,14 @@ namespace internal {
 SamplerShape SamplerShapeOf(const Sampler& sampler) noexcept {
   const auto* parent_based = dynamic_cast<const ParentBasedSampler*>(&sampler);
   if (parent_based == nullptr) return SamplerShape::kAsk;
+  // Only the SDK's own roots: their FixedDecision for a root never changes, so it is asked once
+  // here. A user's root may answer differently later, and is asked for every root span.
   const Sampler& root = parent_based->root();
-  std::optional<SamplingDecision> decision;
-  if (dynamic_cast<const AlwaysOnSampler*>(&root) != nullptr) {
-    decision = SamplingDecision::kRecordAndSample;
-  } else if (dynamic_cast<const AlwaysOffSampler*>(&root) != nullptr) {
-    decision = SamplingDecision::kDrop;
-  } else if (const auto* ratio = dynamic_cast<const TraceIdRatioSampler*>(&root)) {
-    decision = ratio->Constant();
-  }
+  const bool sdk_root = dynamic_cast<const AlwaysOnSampler*>(&root) != nullptr ||
+                        dynamic_cast<const AlwaysOffSampler*>(&root) != nullptr ||
+                        dynamic_cast<const TraceIdRatioSampler*>(&root) != nullptr;
+  if (!sdk_root) return SamplerShape::kAsk;
+  const std::optional<SamplingDecision> decision = root.FixedDecision(SpanContext());
   if (decision == SamplingDecision::kRecordAndSample) return SamplerShape::kParentBasedRootSampled;
   if (decision == SamplingDecision::kDrop) return SamplerShape::kParentBasedRootDropped;
   return SamplerShape::kAsk;
