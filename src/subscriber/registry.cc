@@ -2,15 +2,25 @@
 
 #include <bit>
 #include <cstdint>
+#include <mutex>
 #include <new>
 
 namespace vllora {
 
 namespace internal {
-int AllocateExtensionSlot() noexcept {
-  static std::atomic<int> next{0};
-  int slot = next.fetch_add(1, std::memory_order_relaxed);
-  return slot < kMaxExtensions ? slot : -1;
+int AssignExtensionSlot(std::atomic<int>& slot) noexcept {
+  // -1: every index was taken before this type asked (no lock on every use).
+  if (slot.load(std::memory_order_relaxed) == -1) return -1;
+  // Rare (once per extension type): a lock, so racing threads agree and no index is wasted.
+  static std::mutex mutex;
+  static int next = 0;
+  std::lock_guard<std::mutex> lock(mutex);
+  int index = slot.load(std::memory_order_relaxed);
+  if (index == kUnassignedExtensionSlot) {
+    index = next < kMaxExtensions ? next++ : -1;
+    slot.store(index, std::memory_order_relaxed);
+  }
+  return index;
 }
 }  // namespace internal
 

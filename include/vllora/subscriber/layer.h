@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -22,8 +23,9 @@ namespace vllora {
 
 namespace internal {
 struct SpanRecord;
-/// Allocates a process-wide extension slot index (0..kMaxExtensions-1), or -1 when full.
-int AllocateExtensionSlot() noexcept;
+/// Gives `slot` (a type's, see ExtensionSlot) its process-wide index (0..kMaxExtensions-1) the
+/// first time, or -1 when every index is taken; returns it. Threads may race: one index wins.
+int AssignExtensionSlot(std::atomic<int>& slot) noexcept;
 /// Runs an extension's deleter, when both are set.
 inline void DestroyExtension(void* value, void (*deleter)(void*)) noexcept {
   if (value != nullptr && deleter != nullptr) deleter(value);
@@ -32,10 +34,16 @@ inline constexpr int kMaxExtensions = 8;
 /// Extensions up to this size (and pointer alignment) live inside the span's record. Big
 /// enough for the OTel layer's extension, which holds the SDK span itself.
 inline constexpr size_t kInlineExtensionBytes = 112;
+inline constexpr int kUnassignedExtensionSlot = -2;
+/// T's extension slot index, or -1 when none is left. Constant-initialised: a load and a
+/// branch, no guard check (it runs several times per span).
 template <class T>
 int ExtensionSlot() noexcept {
-  static const int slot = AllocateExtensionSlot();
-  return slot;
+  static constinit std::atomic<int> slot{kUnassignedExtensionSlot};
+  const int index = slot.load(std::memory_order_relaxed);
+  if (index >= 0) [[likely]]
+    return index;
+  return AssignExtensionSlot(slot);
 }
 }  // namespace internal
 

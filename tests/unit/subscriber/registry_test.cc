@@ -3,8 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/recording_layer.h"
@@ -157,6 +160,88 @@ TEST(RegistryTest, ExtensionsAreSharedBetweenLayers) {
   EXPECT_THAT(b->parent_values, ElementsAre());
   EXPECT_THAT(a->closed_values, ElementsAre(1, 11));
   EXPECT_THAT(b->closed_values, ElementsAre(11));
+}
+
+// Ten extension types on one span, two more than the registry has slots for (a process has
+// kMaxExtensions slots; this test's process may have used one or two for other types first).
+template <int I>
+struct Numbered {
+  explicit Numbered(int v) noexcept : value(v) {}
+  int value;
+};
+
+template <int I>
+int ValueOf(const Numbered<I>* extension) {
+  return extension != nullptr ? extension->value : -1;
+}
+
+class TenExtensionsLayer : public Layer {
+ public:
+  void OnNewSpan(SpanRef span, FieldSpan) noexcept override {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+      ((emplaced[I] = span.Emplace<Numbered<I>>(100 + I) != nullptr), ...);
+      ((read[I] = ValueOf(span.Get<Numbered<I>>())), ...);
+      ((slots[I] = internal::ExtensionSlot<Numbered<I>>()), ...);
+    }
+    (std::make_integer_sequence<int, 10>());
+  }
+  std::array<bool, 10> emplaced{};
+  std::array<int, 10> read{};
+  std::array<int, 10> slots{};
+};
+
+TEST(RegistryTest, ExtensionTypesBeyondTheSlotsGetNoneAndTheOthersKeepTheirOwn) {
+  auto layer = std::make_shared<TenExtensionsLayer>();
+  auto registry = Registry::Create();
+  registry->With(layer, std::make_shared<TargetFilter>("x", LevelFilter::kTrace));
+  SetGlobalSubscriber(registry);
+  for (int round = 0; round < 2; ++round) {  // the second round takes the assigned slots
+    Span span = VLLORA_INFO_SPAN("x", "ten");
+    ASSERT_TRUE(span);
+    // Slots go in order of first use: the first types get one, the last two at least do not.
+    int with_slot = 0;
+    while (with_slot < 10 && layer->emplaced[static_cast<size_t>(with_slot)]) ++with_slot;
+    EXPECT_GE(with_slot, internal::kMaxExtensions - 2);
+    EXPECT_LE(with_slot, internal::kMaxExtensions);
+    std::set<int> distinct;
+    for (size_t i = 0; i < 10; ++i) {
+      if (static_cast<int>(i) < with_slot) {
+        EXPECT_TRUE(layer->emplaced[i]) << i;
+        EXPECT_EQ(layer->read[i], 100 + static_cast<int>(i)) << i;
+        EXPECT_GE(layer->slots[i], 0) << i;
+        EXPECT_LT(layer->slots[i], internal::kMaxExtensions) << i;
+        distinct.insert(layer->slots[i]);
+      } else {
+        EXPECT_FALSE(layer->emplaced[i]) << i;
+        EXPECT_EQ(layer->read[i], -1) << i;
+        EXPECT_EQ(layer->slots[i], -1) << i;
+      }
+    }
+    EXPECT_EQ(distinct.size(), static_cast<size_t>(with_slot));
+  }
+  SetGlobalSubscriber(nullptr);
+}
+
+// Threads asking for a new type's slot at once all get the same index.
+template <int I>
+struct Raced {};
+
+TEST(RegistryTest, ThreadsAskingForANewExtensionTypeAtOnceAgreeOnItsSlot) {
+  constexpr int kThreads = 8;
+  std::array<int, kThreads> seen{};
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) {
+      }
+      seen[static_cast<size_t>(t)] = internal::ExtensionSlot<Raced<0>>();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int slot : seen) EXPECT_EQ(slot, seen[0]);
+  EXPECT_EQ(internal::ExtensionSlot<Raced<0>>(), seen[0]);
 }
 
 }  // namespace
