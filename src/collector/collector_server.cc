@@ -71,7 +71,7 @@ void Ingest(SpanStore& store, Counters& counters, internal::DecodedRequest decod
       counters.stored.fetch_add(rows, std::memory_order_relaxed);
     } else {
       counters.refused.fetch_add(1, std::memory_order_relaxed);
-      final_answer.code = result.overloaded ? Answer::Code::kUnavailable : Answer::Code::kInternal;
+      final_answer.code = result.retryable ? Answer::Code::kUnavailable : Answer::Code::kInternal;
       final_answer.message = result.error;
     }
     done(final_answer);

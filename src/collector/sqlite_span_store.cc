@@ -104,6 +104,21 @@ std::string InsertSql(size_t rows) {
   return sql;
 }
 
+// A failure that may pass if the same write is tried again later: another connection held the
+// lock past the busy timeout, the disk was full, or an I/O failed.
+bool IsTransient(int code) {
+  switch (code & 0xff) {  // the primary code of an extended one
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string SqliteError(sqlite3* db, const std::string& what) {
   return what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory");
 }
@@ -358,9 +373,23 @@ struct SqliteSpanStore::Impl {
   }
 
   // Inserts every row of `batch` in one transaction. Returns false with `error` on failure (the
-  // transaction is rolled back: all or nothing).
-  bool Commit(std::deque<Request>& batch, std::vector<size_t>& inserted, std::string& error) {
-    if (!Exec(db, "BEGIN IMMEDIATE", &error)) return false;
+  // transaction is rolled back: all or nothing), and `retryable` when the failure may pass (see
+  // IsTransient).
+  bool Commit(std::deque<Request>& batch, std::vector<size_t>& inserted, std::string& error,
+              bool& retryable) {
+    retryable = false;
+    // Read before the ROLLBACK, which resets the connection's error code.
+    const auto fail = [&](std::string message) {
+      retryable = IsTransient(sqlite3_errcode(db));
+      error = std::move(message);
+      std::string ignored;
+      Exec(db, "ROLLBACK", &ignored);
+      return false;
+    };
+    if (!Exec(db, "BEGIN IMMEDIATE", &error)) {
+      retryable = IsTransient(sqlite3_errcode(db));
+      return false;
+    }
     const int64_t now = NowUs();
     inserted.assign(batch.size(), 0);
     for (size_t r = 0; r < batch.size(); ++r) {
@@ -369,31 +398,18 @@ struct SqliteSpanStore::Impl {
       for (size_t first = 0; first < rows.rows.size(); first += kRowsPerStatement) {
         const size_t count = std::min(kRowsPerStatement, rows.rows.size() - first);
         InsertStatement* insert = Insert(count);
-        if (insert == nullptr) {
-          error = SqliteError(db, "cannot prepare insert");
-          std::string ignored;
-          Exec(db, "ROLLBACK", &ignored);
-          return false;
-        }
+        if (insert == nullptr) return fail(SqliteError(db, "cannot prepare insert"));
         for (size_t k = 0; k < count; ++k) {
           BindRow(*insert, static_cast<int>(k) * kColumnsPerRow, rows, first + k, now);
         }
         const int step = sqlite3_step(insert->get());
         sqlite3_reset(insert->get());
-        if (step != SQLITE_DONE) {
-          error = SqliteError(db, "insert failed");
-          std::string ignored;
-          Exec(db, "ROLLBACK", &ignored);
-          return false;
-        }
+        if (step != SQLITE_DONE) return fail(SqliteError(db, "insert failed"));
         inserted[r] += static_cast<size_t>(sqlite3_changes(db));
       }
     }
-    if (!Exec(db, "COMMIT", &error)) {
-      std::string ignored;
-      Exec(db, "ROLLBACK", &ignored);
-      return false;
-    }
+    std::string commit_error;
+    if (!Exec(db, "COMMIT", &commit_error)) return fail(std::move(commit_error));
     return true;
   }
 
@@ -410,7 +426,8 @@ struct SqliteSpanStore::Impl {
         for (const Request& request : batch) pending_rows -= request.rows.rows.size();
       }
       std::string error;
-      const bool ok = Commit(batch, inserted, error);
+      bool retryable = false;
+      const bool ok = Commit(batch, inserted, error, retryable);
       size_t total_rows = 0;
       size_t total_inserted = 0;
       for (size_t r = 0; r < batch.size(); ++r) {
@@ -438,6 +455,7 @@ struct SqliteSpanStore::Impl {
         result.ok = ok;
         result.inserted = ok ? inserted[r] : 0;
         result.error = error;
+        result.retryable = retryable;
         if (batch[r].done) batch[r].done(result);
       }
       batch.clear();
@@ -463,7 +481,7 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
       err = SqliteError(impl->db, "cannot open database " + options.path);
       return nullptr;
     }
-    sqlite3_busy_timeout(impl->db, 5000);
+    sqlite3_busy_timeout(impl->db, options.busy_timeout_ms);
     std::string exec_error;
     // journal_mode returns the resulting mode as a row; sqlite3_exec ignores it. A read-only or
     // unwritable location fails here or in the migration below.
@@ -493,7 +511,7 @@ std::unique_ptr<SqliteSpanStore> SqliteSpanStore::Open(const SqliteSpanStoreOpti
     Impl* raw = impl.get();
     // The checkpointer is an optimization: without its connection the writer checkpoints itself.
     if (sqlite3_open_v2(options.path.c_str(), &impl->checkpoint_db, flags, nullptr) == SQLITE_OK) {
-      sqlite3_busy_timeout(impl->checkpoint_db, 5000);
+      sqlite3_busy_timeout(impl->checkpoint_db, options.busy_timeout_ms);
       // Reading the journal mode opens the database on this connection (a checkpoint on a
       // connection that has not is a no-op); the checkpoint syncs as the writer's setting says.
       std::string ignored;
@@ -535,7 +553,7 @@ void SqliteSpanStore::WriteAsync(SpanBatch rows, Callback done) {
     } else if (impl_->pending_rows > 0 &&
                impl_->pending_rows + count > impl_->options.max_pending_rows) {
       refused.error = "store overloaded: too many rows waiting for commit";
-      refused.overloaded = true;
+      refused.retryable = true;
       ++impl_->stats.requests_refused;
     } else {
       impl_->pending_rows += count;

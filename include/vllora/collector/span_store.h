@@ -106,8 +106,11 @@ struct WriteResult {
   size_t inserted = 0;
   /// Why the write failed; empty when ok.
   std::string error;
-  /// True when the store refused the write because too much is pending (retry later).
-  bool overloaded = false;
+  /// True when the same write may succeed if sent again later: the store refused it because too
+  /// much was pending, or SQLite was busy or locked past the busy timeout, out of disk space, or
+  /// failed an I/O (the transaction was rolled back). The collector then answers UNAVAILABLE /
+  /// 503, which OTLP exporters retry; other failures answer INTERNAL / 500, which they do not.
+  bool retryable = false;
 };
 
 /// Where the collector writes spans.

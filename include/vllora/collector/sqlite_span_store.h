@@ -30,6 +30,9 @@ struct SqliteSpanStoreOptions {
   bool synchronous_full = false;
   /// Write requests waiting for the writer beyond this many rows are refused (overloaded).
   size_t max_pending_rows = 1'000'000;
+  /// How long a write waits for a lock another connection holds (a reader's checkpoint, another
+  /// process) before it fails as retryable (WriteResult::retryable).
+  int busy_timeout_ms = 5000;
 };
 
 /// Counters of a store since it was opened.

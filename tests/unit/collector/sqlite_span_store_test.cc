@@ -258,6 +258,46 @@ TEST_F(SqliteSpanStoreTest, WritesAfterCloseFailAtOnce) {
   EXPECT_EQ(result.error, "store is closed");
 }
 
+// Another connection (a process holding the database) keeps the write lock past the busy
+// timeout: the write fails as retryable, so the collector tells the sender to retry (UNAVAILABLE
+// / 503), and the same rows are stored once the lock is gone. A failure that cannot pass (a
+// constraint the schema enforces) is not retryable.
+TEST_F(SqliteSpanStoreTest, AWriteBlockedByAnotherConnectionFailsAsRetryableAndThenSucceeds) {
+  auto store = SqliteSpanStore::Open({.path = path_, .busy_timeout_ms = 50});
+  ASSERT_NE(store, nullptr);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &other, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const WriteResult blocked = store->Write({Row("1"), Row("2")});
+  EXPECT_FALSE(blocked.ok);
+  EXPECT_TRUE(blocked.retryable);
+  EXPECT_NE(blocked.error.find("locked"), std::string::npos) << blocked.error;
+  EXPECT_EQ(blocked.inserted, 0u);
+
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  const WriteResult retried = store->Write({Row("1"), Row("2")});
+  EXPECT_TRUE(retried.ok) << retried.error;
+  EXPECT_FALSE(retried.retryable);
+  EXPECT_EQ(retried.inserted, 2u);
+
+  // A trigger makes every insert fail the way a constraint would: not retryable.
+  ASSERT_EQ(sqlite3_exec(other,
+                         "CREATE TRIGGER refuse BEFORE INSERT ON traces BEGIN "
+                         "SELECT RAISE(ABORT, 'refused by test'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(other);
+  const WriteResult refused = store->Write({Row("3")});
+  EXPECT_FALSE(refused.ok);
+  EXPECT_FALSE(refused.retryable);
+  EXPECT_NE(refused.error.find("refused by test"), std::string::npos) << refused.error;
+  store->Close();
+  EXPECT_EQ(Query("SELECT span_id FROM traces ORDER BY span_id"),
+            (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(store->Stats().requests_failed, 2u);
+}
+
 TEST_F(SqliteSpanStoreTest, ManyConcurrentWritersAreGroupCommitted) {
   auto store = SqliteSpanStore::Open({.path = path_});
   ASSERT_NE(store, nullptr);
