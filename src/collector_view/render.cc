@@ -29,11 +29,66 @@ constexpr std::string_view kYellow = "\x1b[33m";
 constexpr std::string_view kCyan = "\x1b[36m";
 constexpr std::string_view kReset = "\x1b[0m";
 
+}  // namespace
+
+std::string TerminalSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto escape = [&out](unsigned value, int digits) {
+    char buffer[12];
+    std::snprintf(buffer, sizeof(buffer), digits == 2 ? "\\x%02x" : "\\u%04x", value);
+    out += buffer;
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {  // C0 controls (ESC, BEL, CR, ...) and DEL
+      escape(c, 2);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence is copied, unless it encodes a C1 control (U+0080..U+009F,
+    // which a terminal may take as CSI or OSC); any other byte is escaped.
+    const size_t length = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    bool well_formed = length != 0 && i + length <= text.size() && c < 0xf5;
+    unsigned code_point = length == 2 ? c & 0x1fU : length == 3 ? c & 0x0fU : c & 0x07U;
+    for (size_t k = 1; well_formed && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      well_formed = (next & 0xc0) == 0x80;
+      code_point = (code_point << 6) | (next & 0x3fU);
+    }
+    if (well_formed) {
+      well_formed =
+          (length != 3 || (code_point >= 0x800 && (code_point < 0xd800 || code_point > 0xdfff))) &&
+          (length != 4 || (code_point >= 0x10000 && code_point <= 0x10ffff));
+    }
+    if (!well_formed) {
+      escape(c, 2);
+      ++i;
+    } else if (code_point <= 0x9f) {
+      escape(code_point, 4);
+      i += length;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// `text` (made terminal-safe) in the SGR style `sgr` when `color`.
 std::string Paint(std::string_view text, std::string_view sgr, bool color) {
-  if (!color || text.empty()) return std::string(text);
+  if (!color || text.empty()) return TerminalSafe(text);
   std::string out;
   out.reserve(text.size() + sgr.size() + kReset.size());
-  out.append(sgr).append(text).append(kReset);
+  out.append(sgr).append(TerminalSafe(text)).append(kReset);
   return out;
 }
 
@@ -469,7 +524,7 @@ std::string KeyAttributes(const SpanRow& span) {
     if (!out_text.empty()) out_text += "  ";
     out_text += p;
   }
-  return out_text;
+  return TerminalSafe(out_text);
 }
 
 std::string RenderTraceText(const TraceTree& tree, const RenderOptions& options) {
@@ -485,7 +540,7 @@ std::string RenderTraceText(const TraceTree& tree, const RenderOptions& options)
   std::vector<std::string> names;
   names.reserve(lines.size());
   for (const Line& line : lines) {
-    std::string name = line.prefix + line.node->span->operation_name;
+    std::string name = line.prefix + TerminalSafe(line.node->span->operation_name);
     if (DisplayWidth(name) > static_cast<size_t>(options.max_name_width)) {
       // Cut on a code point boundary and mark it.
       std::string cut;
@@ -550,11 +605,11 @@ std::string RenderTotalsText(const Totals& t, std::string_view label,
 }
 
 std::string RenderFollowLine(const SpanRow& s, const RenderOptions& options) {
-  std::string out = FormatTimestamp(s.start_time_us) + "  " + s.trace_id + "  ";
+  std::string out = FormatTimestamp(s.start_time_us) + "  " + TerminalSafe(s.trace_id) + "  ";
   out += Paint(s.operation_name, HasError(s) ? kRed : kBold, options.color);
   out += "  " + FormatDuration(s.duration_us());
-  out += "  span=" + s.span_id;
-  out += "  parent=" + s.parent_span_id.value_or("-");
+  out += "  span=" + TerminalSafe(s.span_id);
+  out += "  parent=" + TerminalSafe(s.parent_span_id.value_or("-"));
   std::string attrs = KeyAttributes(s);
   if (!attrs.empty()) out += "  " + Paint(attrs, kDim, options.color);
   return out + "\n";
@@ -610,7 +665,14 @@ std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<size_t>& right_aligned) {
   std::vector<size_t> widths(header.size(), 0);
   for (size_t c = 0; c < header.size(); ++c) widths[c] = DisplayWidth(header[c]);
+  // Cells hold what senders wrote (run ids, names): made terminal-safe before they are measured.
+  std::vector<std::vector<std::string>> safe_rows;
+  safe_rows.reserve(rows.size());
   for (const auto& row : rows) {
+    auto& safe = safe_rows.emplace_back();
+    for (const std::string& cell : row) safe.push_back(TerminalSafe(cell));
+  }
+  for (const auto& row : safe_rows) {
     for (size_t c = 0; c < row.size() && c < widths.size(); ++c) {
       widths[c] = std::max(widths[c], DisplayWidth(row[c]));
     }
@@ -627,7 +689,7 @@ std::string RenderTable(const std::vector<std::string>& header,
     return line + "\n";
   };
   std::string out = render_row(header);
-  for (const auto& row : rows) out += render_row(row);
+  for (const auto& row : safe_rows) out += render_row(row);
   return out;
 }
 

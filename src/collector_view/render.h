@@ -93,6 +93,11 @@ std::string FormatDuration(int64_t micros);
 std::string FormatTimestamp(int64_t unix_micros);
 /// "$0.000301": fixed, up to 8 decimals, trailing zeros dropped.
 std::string FormatCost(double cost);
+/// `text` safe to print on a terminal: C0 controls and DEL become "\x1b"-style escapes, C1
+/// controls (U+0080..U+009F) "\u009b"-style escapes, and bytes that are not well-formed UTF-8
+/// "\xff"-style escapes; everything else is kept. Every span text a sender wrote goes through
+/// it before it is printed (a span name must not retitle, clear or hide the operator's terminal).
+std::string TerminalSafe(std::string_view text);
 /// Columns the UTF-8 text occupies (code points; ANSI escapes ignored).
 size_t DisplayWidth(std::string_view text);
 

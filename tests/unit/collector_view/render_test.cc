@@ -145,6 +145,61 @@ TEST(CollectorViewRenderTest, ColoursOnlyWhenAsked) {
   EXPECT_NE(text.find("\x1b[31mroot\x1b[0m"), std::string::npos) << text;  // errors in red
 }
 
+// Text a sender wrote never reaches the terminal as a control sequence: a span name with an OSC
+// title and a screen clear, an error with a bell, a status message with a C1 CSI (U+009B) and a
+// lone 0x9b byte, a run id with a carriage return. Multi-byte text (é, 日本, 🙂) is kept.
+TEST(CollectorViewRenderTest, SenderTextCannotControlTheTerminal) {
+  EXPECT_EQ(TerminalSafe("a\x1b]0;owned\x07\x1b[2Jb"), "a\\x1b]0;owned\\x07\\x1b[2Jb");
+  EXPECT_EQ(TerminalSafe("x\xc2\x9by\x9bz\x7f"), "x\\u009by\\x9bz\\x7f");
+  EXPECT_EQ(TerminalSafe("\xe2\x82"), "\\xe2\\x82");           // a cut sequence
+  EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a UTF-16 surrogate
+  EXPECT_EQ(TerminalSafe("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82"),
+            "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82");
+  EXPECT_EQ(TerminalSafe(TerminalSafe("\x1b\x9b")), TerminalSafe("\x1b\x9b"));
+
+  std::vector<SpanRow> spans = {
+      Span("t", "1", std::nullopt, "run\x1b]0;owned\x07\x1b[2J", 0, 10, {{"error", "bell\x07"}}),
+      Span("t", "2", "1", "child", 2, 8)};
+  spans[0].status_code = 2;
+  spans[0].status_message =
+      "csi\xc2\x9b"
+      "31m and \x9b";
+  for (const bool color : {false, true}) {
+    RenderOptions options;
+    options.color = color;
+    const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+    ASSERT_EQ(trees.size(), 1u);
+    std::string out = RenderTraceText(trees[0], options);
+    SpanRow followed = spans[1];
+    followed.trace_id = "t\r";
+    out += RenderFollowLine(followed, options);
+    out += RenderTotalsText(ComputeTotals(spans), "run \x1b[2J", options);
+    out += RenderTable({"RUN_ID"}, {{"r\x1b[2J"}}, {});
+    for (size_t i = 0; i < out.size(); ++i) {
+      const auto c = static_cast<unsigned char>(out[i]);
+      if (c == '\n') continue;
+      if (c == 0x1b && color) {  // only the viewer's own colours: ESC '[' digits 'm'
+        ASSERT_LT(i + 2, out.size());
+        EXPECT_EQ(out[i + 1], '[') << out;
+        size_t j = i + 2;
+        while (j < out.size() && out[j] >= '0' && out[j] <= '9') ++j;
+        EXPECT_EQ(out[j], 'm') << out;
+        continue;
+      }
+      EXPECT_FALSE(c < 0x20 || c == 0x7f) << "control byte " << static_cast<int>(c) << ": " << out;
+      EXPECT_FALSE(c == 0xc2 && i + 1 < out.size() &&
+                   static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(out[i + 1]) <= 0x9f)
+          << "C1 control: " << out;
+      EXPECT_NE(c, 0x9b) << out;
+    }
+    EXPECT_NE(out.find("run\\x1b]0;owned\\x07\\x1b[2J"), std::string::npos) << out;
+    EXPECT_NE(out.find("bell\\x07"), std::string::npos) << out;
+    EXPECT_NE(out.find("csi\\u009b31m and \\x9b"), std::string::npos) << out;
+    EXPECT_NE(out.find("t\\x0d"), std::string::npos) << out;
+  }
+}
+
 // vLLora's run totals (core/src/metadata/services/run.rs) on the value shapes that occur.
 TEST(CollectorViewTotalsTest, FollowsVlloraAggregation) {
   std::vector<SpanRow> spans = {
