@@ -120,7 +120,7 @@ void ReadCommonEnv(Options& options) {
     bool had_invalid = false;
     options.headers = ParseHeaderList(env->value, &had_invalid);
     if (had_invalid) {
-      WarnInvalidEnv(*env, "entries must be key=value", "the valid entries only");
+      WarnInvalidSecretEnv(*env, "entries must be key=value", "the valid entries only");
     }
   }
   if (auto env = GetTracesEnv("TIMEOUT")) {

@@ -122,4 +122,16 @@ void WarnInvalidEnv(const EnvValue& env, std::string_view why, std::string_view 
   }
 }
 
+void WarnInvalidSecretEnv(const EnvValue& env, std::string_view why,
+                          std::string_view fallback) noexcept {
+  if (!otel::IsDiagnosticEnabled(otel::DiagnosticLevel::kWarn)) return;
+  try {
+    std::string message = env.name + " is invalid (" + std::string(why) +
+                          "; the value is not shown: it may hold credentials); using " +
+                          std::string(fallback);
+    otel::EmitDiagnostic(otel::DiagnosticLevel::kWarn, message);
+  } catch (...) {
+  }
+}
+
 }  // namespace vllora::otlp::internal

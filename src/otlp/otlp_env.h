@@ -45,5 +45,10 @@ std::string AsciiLower(std::string_view text);
 /// Emits the standard "invalid value" warning: `<name>="<value>" is invalid (<why>); using
 /// <fallback>`.
 void WarnInvalidEnv(const EnvValue& env, std::string_view why, std::string_view fallback) noexcept;
+/// The same warning without the value, for variables that may hold credentials (the headers:
+/// an API key split by an unescaped comma would be printed in part): `<name> is invalid (<why>;
+/// the value is not shown: it may hold credentials); using <fallback>`.
+void WarnInvalidSecretEnv(const EnvValue& env, std::string_view why,
+                          std::string_view fallback) noexcept;
 
 }  // namespace vllora::otlp::internal

@@ -156,7 +156,8 @@ TEST_F(OtlpHttpFromEnvTest, InvalidValuesWarnOnceEachAndDefaultsApply) {
   EXPECT_THAT(options.headers, ElementsAre(Pair("good", "1")));
   const std::vector<std::string> warnings = Warnings();
   ASSERT_EQ(warnings.size(), 3u);
-  EXPECT_THAT(warnings[0], HasSubstr("OTEL_EXPORTER_OTLP_HEADERS=\"good=1,bad\""));
+  EXPECT_THAT(warnings[0], HasSubstr("OTEL_EXPORTER_OTLP_HEADERS is invalid"));
+  EXPECT_EQ(warnings[0].find("good=1"), std::string::npos) << warnings[0];  // may be a secret
   EXPECT_THAT(warnings[1], HasSubstr("OTEL_EXPORTER_OTLP_TIMEOUT=\"10s\""));
   EXPECT_THAT(warnings[2], HasSubstr("OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\""));
 }
