@@ -438,12 +438,20 @@ struct OtlpGrpcExporter::Impl {
             status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter was shut down");
             return internal::AttemptResult{internal::AttemptResult::kPermanent, std::nullopt};
           }
+          // Unregistered however this attempt ends (the call may throw bad_alloc), before
+          // `context` is destroyed: Shutdown() cancels what is registered.
+          const auto unregister = [&]() noexcept {
+            shutdown.WithLock([&] {
+              in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
+                              in_flight.end());
+            });
+          };
+          struct Unregister {
+            const decltype(unregister)& run;
+            ~Unregister() { run(); }
+          } const registered{unregister};
           grpc::ByteBuffer reply;
           status = BlockingUnaryCall(*stub, lane_used.cq, context, request, reply);
-          shutdown.WithLock([&] {
-            in_flight.erase(std::remove(in_flight.begin(), in_flight.end(), &context),
-                            in_flight.end());
-          });
           ExportTraceServiceResponse response;
           if (status.ok() && !ParseResponse(reply, &response)) {
             status = grpc::Status(grpc::StatusCode::INTERNAL,
