@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text/text.h"
+
 namespace vllora::collector_view {
 
 namespace {
@@ -34,49 +36,28 @@ constexpr std::string_view kReset = "\x1b[0m";
 std::string TerminalSafe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto escape = [&out](unsigned value, int digits) {
+  const auto escape = [&out](unsigned value, const char* format) {
     char buffer[12];
-    std::snprintf(buffer, sizeof(buffer), digits == 2 ? "\\x%02x" : "\\u%04x", value);
+    std::snprintf(buffer, sizeof(buffer), format, value);
     out += buffer;
   };
   size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {  // C0 controls (ESC, BEL, CR, ...) and DEL
-      escape(c, 2);
+    const size_t length = text::Utf8SequenceLength(text, i);
+    if (length == 0 || c < 0x20 || c == 0x7f) {
+      escape(c, "\\x%02x");  // not well-formed UTF-8, a C0 control (ESC, BEL, CR ...) or DEL
       ++i;
       continue;
     }
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    // A well-formed UTF-8 sequence is copied, unless it encodes a C1 control (U+0080..U+009F,
-    // which a terminal may take as CSI or OSC); any other byte is escaped.
-    const size_t length = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    bool well_formed = length != 0 && i + length <= text.size() && c < 0xf5;
-    unsigned code_point = length == 2 ? c & 0x1fU : length == 3 ? c & 0x0fU : c & 0x07U;
-    for (size_t k = 1; well_formed && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      well_formed = (next & 0xc0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3fU);
-    }
-    if (well_formed) {
-      well_formed =
-          (length != 3 || (code_point >= 0x800 && (code_point < 0xd800 || code_point > 0xdfff))) &&
-          (length != 4 || (code_point >= 0x10000 && code_point <= 0x10ffff));
-    }
-    if (!well_formed) {
-      escape(c, 2);
-      ++i;
-    } else if (code_point <= 0x9f) {
-      escape(code_point, 4);
-      i += length;
+    // C1 controls (U+0080..U+009F: C2 80..C2 9F), which a terminal may take as CSI or OSC.
+    const auto next = length == 2 ? static_cast<unsigned char>(text[i + 1]) : 0U;
+    if (c == 0xc2 && next <= 0x9f) {
+      escape(next, "\\u%04x");
     } else {
       out.append(text.substr(i, length));
-      i += length;
     }
+    i += length;
   }
   return out;
 }
