@@ -83,7 +83,7 @@ bool DecodeJsonRows(const std::string& body, std::string_view header_tenant,
                     internal::DecodedRequest* out, std::string* error) {
   ExportRequest parsed;
   if (!internal::DecodeOtlpJson(body, &parsed, error)) return false;
-  return internal::PackMappedRequest(internal::MapExportRequest(parsed, header_tenant), out, error);
+  return internal::MapExportRequestInto(parsed, header_tenant, out, error);
 }
 
 std::string EncodeResponse(const Answer& answer) {

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 
 #include "collector/json_text.h"
+#include "collector/otlp_wire_rows.h"
 
 namespace vllora::collector::internal {
 namespace {
@@ -140,14 +142,6 @@ struct VlloraKeys {
   }
 };
 
-std::optional<std::string> Pick(const AnyValue* span_value, const AnyValue* resource_value) {
-  if (span_value != nullptr) {
-    if (auto text = ScalarText(*span_value)) return text;
-  }
-  if (resource_value != nullptr) return ScalarText(*resource_value);
-  return std::nullopt;
-}
-
 std::optional<std::string> ParseTags(const AnyValue* value) {
   if (value == nullptr || value->value_case() != AnyValue::kStringValue) return std::nullopt;
   return TagsColumn(RepairUtf8(value->string_value()));
@@ -261,80 +255,199 @@ size_t CountSpans(const ExportRequest& request) noexcept {
   return count;
 }
 
-MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant) {
-  MappedRequest mapped;
-  mapped.rows.reserve(CountSpans(request));
-  Rejections rejections;
-  int64_t index = -1;
-  for (const auto& resource_spans : request.resource_spans()) {
-    const KeyValues& resource_attributes = resource_spans.resource().attributes();
-    const VlloraKeys resource_keys = VlloraKeys::Find(resource_attributes);
-    std::string resource_json;
-    AppendKeyValues(resource_json, resource_attributes, 0);
-    std::optional<std::string> resource_tenant = Pick(nullptr, resource_keys.tenant);
-    for (const auto& scope_spans : resource_spans.scope_spans()) {
-      std::optional<std::string> scope_name;
-      if (!scope_spans.scope().name().empty()) scope_name = RepairUtf8(scope_spans.scope().name());
-      for (const auto& span : scope_spans.spans()) {
-        ++index;
-        std::string reason = Validate(span);
-        if (!reason.empty()) {
-          rejections.Add(index, reason);
-          continue;
-        }
-        SpanRow& row = mapped.rows.emplace_back();
-        row.trace_id = TraceIdToUuid(span.trace_id());
-        row.span_id = SpanIdToDecimal(span.span_id());
-        if (!span.parent_span_id().empty())
-          row.parent_span_id = SpanIdToDecimal(span.parent_span_id());
-        row.operation_name = RepairUtf8(span.name());
-        row.start_time_us = NanosToMicros(span.start_time_unix_nano());
-        row.finish_time_us = NanosToMicros(span.end_time_unix_nano());
-        row.attribute.clear();
-        AppendKeyValues(row.attribute, span.attributes(), 0);
+namespace {
 
-        const VlloraKeys keys = VlloraKeys::Find(span.attributes());
-        row.thread_id = Pick(keys.thread_id, resource_keys.thread_id);
-        row.run_id = Pick(keys.run_id, resource_keys.run_id);
-        row.project_id = Pick(keys.project_id, resource_keys.project_id);
-        row.label = Pick(keys.label, resource_keys.label);
-        row.tags = ParseTags(keys.tags);
-        if (auto tenant = Pick(keys.tenant, nullptr); tenant && !tenant->empty()) {
-          row.tenant = std::move(*tenant);
-        } else if (resource_tenant && !resource_tenant->empty()) {
-          row.tenant = *resource_tenant;
-        } else if (!header_tenant.empty()) {
-          row.tenant = RepairUtf8(header_tenant);
-        } else {
-          row.tenant = std::string(kDefaultTenant);
-        }
+// Writes the rows of one request straight into a SpanBatch: every text is appended to the batch's
+// text once and a row refers to it by offset and length. What several rows share (a resource's
+// JSON and the columns taken from its attributes, a scope's name, the header or default tenant)
+// is appended once and referred to by every row, never copied per row.
+class BatchMapper {
+ public:
+  BatchMapper(SpanBatch& batch, std::string_view header_tenant)
+      : batch_(batch), text_(batch.text), header_tenant_(header_tenant) {}
 
-        row.kind = static_cast<int64_t>(span.kind());
-        row.status_code = static_cast<int64_t>(span.status().code());
-        if (!span.status().message().empty())
-          row.status_message = RepairUtf8(span.status().message());
+  struct Slice {
+    uint32_t offset = 0;
+    int32_t length = -1;  // NULL
+  };
 
-        row.events.assign(1, '[');
-        bool first = true;
-        for (const auto& event : span.events()) {
-          if (!first) row.events.push_back(',');
-          first = false;
-          row.events += "{\"name\":";
-          AppendJsonString(row.events, event.name());
-          row.events += ",\"time_us\":";
-          AppendJsonInt(row.events, NanosToMicros(event.time_unix_nano()));
-          row.events += ",\"attributes\":";
-          AppendKeyValues(row.events, event.attributes(), 0);
-          row.events.push_back('}');
+  // False when the request's text does not fit a batch (SpanBatch::kMaxText).
+  bool Request(const ExportRequest& request, Rejections& rejections) {
+    int64_t index = -1;
+    for (const auto& resource_spans : request.resource_spans()) {
+      const KeyValues& resource_attributes = resource_spans.resource().attributes();
+      const VlloraKeys resource_keys = VlloraKeys::Find(resource_attributes);
+      size_t start = text_.size();
+      AppendKeyValues(text_, resource_attributes, 0);
+      resource_json_ = Since(start);
+      resource_thread_ = Scalar(resource_keys.thread_id);
+      resource_run_ = Scalar(resource_keys.run_id);
+      resource_project_ = Scalar(resource_keys.project_id);
+      resource_label_ = Scalar(resource_keys.label);
+      resource_tenant_ = Scalar(resource_keys.tenant);
+      if (resource_tenant_.length == 0) resource_tenant_ = Slice{};  // "" does not count
+      for (const auto& scope_spans : resource_spans.scope_spans()) {
+        scope_name_ = Slice{};
+        if (!scope_spans.scope().name().empty()) {
+          start = text_.size();
+          text::AppendRepairedUtf8(text_, scope_spans.scope().name());
+          scope_name_ = Since(start);
         }
-        row.events.push_back(']');
-        row.resource = resource_json;
-        row.scope_name = scope_name;
+        for (const auto& span : scope_spans.spans()) {
+          ++index;
+          std::string reason = Validate(span);
+          if (!reason.empty()) {
+            rejections.Add(index, reason);
+            continue;
+          }
+          Span(span);
+          if (text_.size() > SpanBatch::kMaxText) return false;
+        }
       }
+      if (text_.size() > SpanBatch::kMaxText) return false;
     }
+    return true;
   }
-  mapped.rejected_spans = rejections.count();
-  mapped.error_message = rejections.Message();
+
+ private:
+  Slice Since(size_t start) const noexcept {
+    return Slice{static_cast<uint32_t>(start), static_cast<int32_t>(text_.size() - start)};
+  }
+  Slice Put(std::string_view value) {
+    const size_t start = text_.size();
+    text_ += value;
+    return Since(start);
+  }
+  // A mapped column's text of `value` (ScalarText); NULL when absent or not a scalar.
+  Slice Scalar(const AnyValue* value) {
+    if (value == nullptr) return Slice{};
+    std::optional<std::string> text = ScalarText(*value);
+    return text ? Put(*text) : Slice{};
+  }
+  // The span's own scalar value, else the resource's column.
+  Slice Mapped(const AnyValue* span_value, Slice resource) {
+    if (span_value != nullptr) {
+      if (std::optional<std::string> text = ScalarText(*span_value)) return Put(*text);
+    }
+    return resource;
+  }
+  Slice Tenant(const AnyValue* span_value) {
+    if (span_value != nullptr) {
+      if (std::optional<std::string> text = ScalarText(*span_value); text && !text->empty())
+        return Put(*text);
+    }
+    if (resource_tenant_.length > 0) return resource_tenant_;
+    if (!header_tenant_.empty()) {
+      if (header_tenant_slice_.length < 0) {
+        const size_t start = text_.size();
+        text::AppendRepairedUtf8(text_, header_tenant_);
+        header_tenant_slice_ = Since(start);
+      }
+      return header_tenant_slice_;
+    }
+    if (default_tenant_slice_.length < 0) default_tenant_slice_ = Put(kDefaultTenant);
+    return default_tenant_slice_;
+  }
+  static void Set(SpanBatch::Row& row, SpanBatch::TextColumn column, Slice slice) noexcept {
+    row.offset[column] = slice.offset;
+    row.length[column] = slice.length;
+  }
+
+  void Span(const opentelemetry::proto::trace::v1::Span& span) {
+    SpanBatch::Row row;
+    Set(row, SpanBatch::kTraceId, Put(TraceIdToUuid(span.trace_id())));
+    Set(row, SpanBatch::kSpanId, Put(SpanIdToDecimal(span.span_id())));
+    Set(row, SpanBatch::kParentSpanId,
+        span.parent_span_id().empty() ? Slice{} : Put(SpanIdToDecimal(span.parent_span_id())));
+    size_t start = text_.size();
+    text::AppendRepairedUtf8(text_, span.name());
+    Set(row, SpanBatch::kOperationName, Since(start));
+    row.start_time_us = NanosToMicros(span.start_time_unix_nano());
+    row.finish_time_us = NanosToMicros(span.end_time_unix_nano());
+    start = text_.size();
+    AppendKeyValues(text_, span.attributes(), 0);
+    Set(row, SpanBatch::kAttribute, Since(start));
+
+    const VlloraKeys keys = VlloraKeys::Find(span.attributes());
+    Set(row, SpanBatch::kThreadId, Mapped(keys.thread_id, resource_thread_));
+    Set(row, SpanBatch::kRunId, Mapped(keys.run_id, resource_run_));
+    Set(row, SpanBatch::kProjectId, Mapped(keys.project_id, resource_project_));
+    Set(row, SpanBatch::kLabel, Mapped(keys.label, resource_label_));
+    std::optional<std::string> tags = ParseTags(keys.tags);
+    Set(row, SpanBatch::kTags, tags ? Put(*tags) : Slice{});
+    Set(row, SpanBatch::kTenant, Tenant(keys.tenant));
+
+    row.kind = static_cast<int64_t>(span.kind());
+    row.status_code = static_cast<int64_t>(span.status().code());
+    Slice status;
+    if (!span.status().message().empty()) {
+      start = text_.size();
+      text::AppendRepairedUtf8(text_, span.status().message());
+      status = Since(start);
+    }
+    Set(row, SpanBatch::kStatusMessage, status);
+
+    start = text_.size();
+    text_.push_back('[');
+    bool first = true;
+    for (const auto& event : span.events()) {
+      if (!first) text_.push_back(',');
+      first = false;
+      text_ += "{\"name\":";
+      AppendJsonString(text_, event.name());
+      text_ += ",\"time_us\":";
+      AppendJsonInt(text_, NanosToMicros(event.time_unix_nano()));
+      text_ += ",\"attributes\":";
+      AppendKeyValues(text_, event.attributes(), 0);
+      text_.push_back('}');
+    }
+    text_.push_back(']');
+    Set(row, SpanBatch::kEvents, Since(start));
+    Set(row, SpanBatch::kResource, resource_json_);
+    Set(row, SpanBatch::kScopeName, scope_name_);
+    batch_.rows.push_back(row);
+  }
+
+  SpanBatch& batch_;
+  std::string& text_;
+  std::string_view header_tenant_;
+  Slice resource_json_, resource_thread_, resource_run_, resource_project_, resource_label_,
+      resource_tenant_, scope_name_;
+  // Appended at their first use (NULL until then).
+  Slice header_tenant_slice_, default_tenant_slice_;
+};
+
+}  // namespace
+
+bool MapExportRequestInto(const ExportRequest& request, std::string_view header_tenant,
+                          DecodedRequest* out, std::string* error) {
+  out->batch.clear();
+  out->rejected_spans = 0;
+  out->error_message.clear();
+  out->batch.rows.reserve(CountSpans(request));
+  Rejections rejections;
+  BatchMapper mapper(out->batch, header_tenant);
+  if (!mapper.Request(request, rejections)) {
+    out->batch.clear();
+    *error = "request too large";
+    return false;
+  }
+  out->rejected_spans = rejections.count();
+  out->error_message = rejections.Message();
+  return true;
+}
+
+MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant) {
+  DecodedRequest decoded;
+  std::string error;
+  if (!MapExportRequestInto(request, header_tenant, &decoded, &error)) {
+    throw std::length_error("MapExportRequest: " + error);
+  }
+  MappedRequest mapped;
+  mapped.rows.reserve(decoded.batch.size());
+  for (size_t i = 0; i < decoded.batch.size(); ++i) mapped.rows.push_back(decoded.batch.Get(i));
+  mapped.rejected_spans = decoded.rejected_spans;
+  mapped.error_message = std::move(decoded.error_message);
   return mapped;
 }
 

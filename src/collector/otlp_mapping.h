@@ -28,10 +28,21 @@ struct MappedRequest {
 /// carries no x-project-id.
 inline constexpr std::string_view kDefaultTenant = "default";
 
-/// Maps every valid span of `request` to a row; `header_tenant` is the request's x-project-id
-/// metadata/header ("" when absent). Spans are numbered in request order across all resource and
-/// scope groups, from 0, in the rejection message.
+struct DecodedRequest;
+
+/// Maps every valid span of `request` to a row of `out->batch` (emptied first; its memory is
+/// reused); `header_tenant` is the request's x-project-id metadata/header ("" when absent). Spans
+/// are numbered in request order across all resource and scope groups, from 0, in the rejection
+/// message. What rows share (a resource's JSON and the columns taken from its attributes, a
+/// scope's name, the tenant from the header) is written once per request, not once per row.
+/// Returns false with "request too large" in `*error` and no rows when the text does not fit a
+/// batch (SpanBatch::kMaxText).
 /// Thread-safety: reentrant. Errors: std::bad_alloc only.
+bool MapExportRequestInto(const ExportRequest& request, std::string_view header_tenant,
+                          DecodedRequest* out, std::string* error);
+
+/// MapExportRequestInto, each row returned as a SpanRow (tests, fuzz targets, benchmarks).
+/// Errors: std::bad_alloc; std::length_error when the rows do not fit a batch.
 MappedRequest MapExportRequest(const ExportRequest& request, std::string_view header_tenant);
 
 /// Why a span with these ids and times cannot be stored ("" = it can): the validation both

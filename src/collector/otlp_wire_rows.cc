@@ -712,21 +712,7 @@ bool DecodeOtlpProtobufRows(std::string_view bytes, std::string_view header_tena
   if (DecodeOtlpWireRows(bytes, header_tenant, out) == WireDecode::kOk) return true;
   ExportRequest request;
   if (!ParseOtlpProtobuf(bytes, &request, error)) return false;
-  return PackMappedRequest(MapExportRequest(request, header_tenant), out, error);
-}
-
-bool PackMappedRequest(MappedRequest mapped, DecodedRequest* out, std::string* error) {
-  out->batch.rows.reserve(mapped.rows.size());
-  for (const SpanRow& row : mapped.rows) {
-    if (!out->batch.Add(row)) {
-      out->batch.clear();
-      *error = "request too large";
-      return false;
-    }
-  }
-  out->rejected_spans = mapped.rejected_spans;
-  out->error_message = std::move(mapped.error_message);
-  return true;
+  return MapExportRequestInto(request, header_tenant, out, error);
 }
 
 }  // namespace vllora::collector::internal

@@ -36,14 +36,9 @@ WireDecode DecodeOtlpWireRows(std::string_view bytes, std::string_view header_te
                               DecodedRequest* out);
 
 /// What the receivers call: DecodeOtlpWireRows, and when it falls back, ParseOtlpProtobuf +
-/// MapExportRequest packed into `out->batch`. Returns false with a one-line reason in `*error`
+/// MapExportRequestInto. Returns false with a one-line reason in `*error`
 /// and no rows when the bytes are not an ExportTraceServiceRequest.
 bool DecodeOtlpProtobufRows(std::string_view bytes, std::string_view header_tenant,
                             DecodedRequest* out, std::string* error);
-
-struct MappedRequest;
-/// Packs the rows of a request mapped on the reference path (MapExportRequest) into `out`.
-/// Returns false with "request too large" in `*error` and no rows when they do not fit a batch.
-bool PackMappedRequest(MappedRequest mapped, DecodedRequest* out, std::string* error);
 
 }  // namespace vllora::collector::internal
