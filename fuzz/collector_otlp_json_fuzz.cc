@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   vllora::collector::internal::ExportRequest request;
   std::string error;
-  if (!vllora::collector::internal::DecodeOtlpJson(body, &request, &error)) {
+  if (vllora::collector::internal::DecodeOtlpJson(body, size_t{1} << 20, &request, &error) !=
+      vllora::collector::internal::JsonDecode::kOk) {
     Check(!error.empty());
     Check(vllora::collector::internal::CountSpans(request) == 0);
     return 0;

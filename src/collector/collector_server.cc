@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <fstream>
@@ -79,11 +80,15 @@ void Ingest(SpanStore& store, Counters& counters, internal::DecodedRequest decod
 }
 
 // The rows of an OTLP/JSON request (decoded into messages, then mapped).
-bool DecodeJsonRows(const std::string& body, std::string_view header_tenant,
-                    internal::DecodedRequest* out, std::string* error) {
+internal::JsonDecode DecodeJsonRows(const std::string& body, size_t max_values,
+                                    std::string_view header_tenant, internal::DecodedRequest* out,
+                                    std::string* error) {
   ExportRequest parsed;
-  if (!internal::DecodeOtlpJson(body, &parsed, error)) return false;
-  return internal::MapExportRequestInto(parsed, header_tenant, out, error);
+  const internal::JsonDecode decoded = internal::DecodeOtlpJson(body, max_values, &parsed, error);
+  if (decoded != internal::JsonDecode::kOk) return decoded;
+  return internal::MapExportRequestInto(parsed, header_tenant, out, error)
+             ? internal::JsonDecode::kOk
+             : internal::JsonDecode::kTooLarge;
 }
 
 std::string EncodeResponse(const Answer& answer) {
@@ -272,12 +277,27 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
   const std::string encoding = req.get_header_value("Content-Encoding");
   bool encoding_ok = encoding.empty() || encoding == "identity" || encoding == "gzip";
 
+  // A sender without the token gets none of its body read (nor buffered, nor decompressed); the
+  // connection is closed after the answer, so the unread body is never taken for a request.
+  if (!options.token.empty() &&
+      req.get_header_value("Authorization") != "Bearer " + options.token) {
+    counters.refused.fetch_add(1, std::memory_order_relaxed);
+    res.set_header("WWW-Authenticate", "Bearer");
+    res.set_header("Connection", "close");
+    SetErrorBody(res, 401, 16, "missing or wrong bearer token (Authorization header)", answer_type);
+    return;
+  }
   // The body is read even for requests refused below, so a kept-alive connection stays in sync;
-  // the decompressed size is bounded as it arrives.
+  // its size is bounded as it arrives. Without gzip, what arrives is what was sent: the wire
+  // limit applies to a chunked body too (httplib checks only a Content-Length against it).
+  const bool gzip = encoding == "gzip";
+  const size_t max_body = gzip
+                              ? options.max_decompressed_bytes
+                              : std::min(options.max_decompressed_bytes, options.max_request_bytes);
   std::string body;
   bool too_large = false;
   const bool read_ok = content_reader([&](const char* data, size_t length) {
-    if (body.size() + length > options.max_decompressed_bytes) {
+    if (body.size() + length > max_body) {
       too_large = true;
       return false;
     }
@@ -292,13 +312,6 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
                      " bytes (decompressed) or " + std::to_string(options.max_request_bytes) +
                      " bytes (on the wire)",
                  answer_type);
-    return;
-  }
-  if (!options.token.empty() &&
-      req.get_header_value("Authorization") != "Bearer " + options.token) {
-    counters.refused.fetch_add(1, std::memory_order_relaxed);
-    res.set_header("WWW-Authenticate", "Bearer");
-    SetErrorBody(res, 401, 16, "missing or wrong bearer token (Authorization header)", answer_type);
     return;
   }
   if (type == BodyType::kOther || !encoding_ok) {
@@ -322,11 +335,19 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
   internal::DecodedRequest decoded;
   decoded.batch = store.NewBatch();
   std::string error;
-  const bool parsed_ok =
-      type == BodyType::kProtobuf
-          ? internal::DecodeOtlpProtobufRows(body, header_tenant, &decoded, &error)
-          : DecodeJsonRows(body, header_tenant, &decoded, &error);
-  if (!parsed_ok) {
+  internal::JsonDecode parsed = internal::JsonDecode::kOk;
+  if (type == BodyType::kProtobuf) {
+    if (!internal::DecodeOtlpProtobufRows(body, header_tenant, &decoded, &error))
+      parsed = internal::JsonDecode::kMalformed;
+  } else {
+    parsed = DecodeJsonRows(body, options.max_json_values, header_tenant, &decoded, &error);
+  }
+  if (parsed == internal::JsonDecode::kTooLarge) {
+    counters.refused.fetch_add(1, std::memory_order_relaxed);
+    SetErrorBody(res, 413, 8, error, answer_type);
+    return;
+  }
+  if (parsed != internal::JsonDecode::kOk) {
     counters.malformed.fetch_add(1, std::memory_order_relaxed);
     SetErrorBody(res, 400, 3, error, answer_type);
     return;

@@ -373,7 +373,8 @@ void DecodeRequest(const json& root, ExportRequest* request) {
 
 }  // namespace
 
-bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* error) {
+JsonDecode DecodeOtlpJson(std::string_view body, size_t max_values, ExportRequest* request,
+                          std::string* error) {
   request->Clear();
   std::string repaired;
   if (!IsValidUtf8(body)) {
@@ -382,7 +383,10 @@ bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* 
   }
   // Depth of the parsed document is bounded by the decoder's own checks; nlohmann's parser is
   // iterative for nesting but its destructor is not, so refuse absurd nesting before parsing.
+  // The values are counted in the same pass: the tree and the messages take ~60-175 bytes per
+  // value, so a small body of `{},{},...` would otherwise hold ~100 times its size.
   int depth = 0;
+  size_t values = 0;
   bool in_string = false;
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
@@ -394,13 +398,21 @@ bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* 
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
+      ++values;
       if (++depth > 4 * kMaxDepth) {
         *error = "JSON nested too deeply";
-        return false;
+        return JsonDecode::kMalformed;
       }
     } else if (c == '}' || c == ']') {
       --depth;
+    } else if (c == ',') {
+      ++values;
     }
+  }
+  if (values > max_values) {
+    *error = "OTLP/JSON request with more than " + std::to_string(max_values) +
+             " JSON values (send smaller batches, or use protobuf)";
+    return JsonDecode::kTooLarge;
   }
   json root = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {
@@ -412,20 +424,20 @@ bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* 
     } catch (const json::exception& e) {
       *error = std::string("invalid JSON: ") + e.what();
     }
-    return false;
+    return JsonDecode::kMalformed;
   }
   try {
     DecodeRequest(root, request);
   } catch (const DecodeError& e) {
     request->Clear();
     *error = e.what();
-    return false;
+    return JsonDecode::kMalformed;
   } catch (const json::exception& e) {
     request->Clear();
     *error = e.what();
-    return false;
+    return JsonDecode::kMalformed;
   }
-  return true;
+  return JsonDecode::kOk;
 }
 
 }  // namespace vllora::collector::internal

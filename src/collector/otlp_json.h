@@ -9,6 +9,7 @@
 // an object, a field of the wrong JSON type, ids that are not hex, out-of-range integers.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,10 +17,19 @@
 
 namespace vllora::collector::internal {
 
-/// Decodes `body` into `*request` (cleared first). Returns false and a one-line reason with the
+enum class JsonDecode {
+  kOk,
+  kMalformed,  ///< Not an OTLP/JSON ExportTraceServiceRequest (answered 400).
+  kTooLarge,   ///< More JSON values than allowed (answered 413); nothing was parsed.
+};
+
+/// Decodes `body` into `*request` (cleared first). The values of `body` are counted before it
+/// is parsed (objects, arrays and list items: each `{`, `[` and `,` outside strings); with more
+/// than `max_values` it returns kTooLarge. Otherwise kMalformed and a one-line reason with the
 /// JSON path of the offending field in `*error` (e.g. "resourceSpans[0].scopeSpans[0].spans[2]
-/// .traceId: not a hex string").
+/// .traceId: not a hex string"), or kOk.
 /// Thread-safety: reentrant. Never throws except std::bad_alloc.
-bool DecodeOtlpJson(std::string_view body, ExportRequest* request, std::string* error);
+JsonDecode DecodeOtlpJson(std::string_view body, size_t max_values, ExportRequest* request,
+                          std::string* error);
 
 }  // namespace vllora::collector::internal

@@ -44,6 +44,10 @@ struct CollectorOptions {
   size_t max_request_bytes = 16u << 20;
   /// Largest HTTP body after gzip decompression (HTTP 413 beyond it).
   size_t max_decompressed_bytes = 64u << 20;
+  /// Most JSON values (objects, arrays and list items) an OTLP/JSON body may hold (HTTP 413
+  /// beyond it). Decoding JSON holds up to ~175 bytes per value, however small the body: the
+  /// default bounds one request at ~180 MB and fits ~16 MB of JSON spans of typical size.
+  size_t max_json_values = size_t{1} << 20;
   /// Rows waiting for commit beyond which exports are refused with UNAVAILABLE / 503 (retry).
   size_t max_pending_rows = 1'000'000;
 };

@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
       ->add_option("--max-request-bytes", options.max_request_bytes,
                    "Largest request on the wire (gRPC message / HTTP body)")
       ->capture_default_str();
+  serve
+      ->add_option("--max-json-values", options.max_json_values,
+                   "Most JSON values in an OTLP/JSON body (memory: up to ~175 bytes each)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serve->add_flag("--fsync", options.synchronous_full,
                   "fsync every commit (PRAGMA synchronous=FULL): survives power loss");
 

@@ -1,12 +1,16 @@
 // vllora-collector end to end: a real `vllora-collector serve` process on 127.0.0.1 with free
 // ports, fed by the official OpenTelemetry JS SDK, by our own exporters and by raw clients
 // sending bad input; every test reads the SQLite rows back and compares them exactly.
+#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -562,9 +566,64 @@ TEST_F(CollectorTest, GrpcTooLargeIsRefused) {
   EXPECT_TRUE(ReadRows(db_).empty());
 }
 
+// Sends `bytes` on a new connection to "127.0.0.1:PORT" (the write side stays open) and returns
+// what the server answers until its headers end, or "" after 10 s without them.
+std::string RawHttpExchange(const std::string& address, const std::string& bytes) {
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+    char buffer[4096];
+    while (answer.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      answer.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
 TEST_F(CollectorTest, HttpBadInput) {
-  StartCollector({"--token", "tok", "--max-request-bytes", "20000"});
+  StartCollector({"--token", "tok", "--max-request-bytes", "20000", "--max-json-values", "50"});
   httplib::Client client("http://" + collector_->http());
+
+  // Without the token, nothing of the body is read: the answer comes while the body announced
+  // is still unsent, and the connection is closed after it.
+  std::string answer = RawHttpExchange(
+      collector_->http(),
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "Content-Length: 15000\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  // A chunked body is held to the wire limit as one with a Content-Length is: 30,000 bytes
+  // without gzip are refused, not read up to the decompressed limit.
+  std::string chunked =
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n"
+      "Content-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunked += "2710\r\n" + std::string(10000, '\0') + "\r\n";
+  chunked += "0\r\n\r\n";
+  answer = RawHttpExchange(collector_->http(), chunked);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  // OTLP/JSON with more values than --max-json-values: refused before it is parsed.
+  std::string spans = "{}";
+  for (int i = 0; i < 30; ++i) spans += ",{}";
+  auto too_many = client.Post("/v1/traces", {{"Authorization", "Bearer tok"}},
+                              R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + spans + "]}]}]}",
+                              "application/json");
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 413);
+  EXPECT_EQ(json::parse(too_many->body)["message"],
+            "OTLP/JSON request with more than 50 JSON values (send smaller batches, or use "
+            "protobuf)");
   const httplib::Headers auth = {{"Authorization", "Bearer tok"}};
   const std::string good = GoodRequest(1, 3).SerializeAsString();
 

@@ -10,6 +10,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// DecodeOtlpJson with the collector's default value limit; true when decoded.
+bool Decode(std::string_view body, ExportRequest* request, std::string* error) {
+  return DecodeOtlpJson(body, size_t{1} << 20, request, error) == JsonDecode::kOk;
+}
+
 constexpr const char* kGood = R"({
   "resourceSpans": [{
     "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]},
@@ -47,7 +52,7 @@ constexpr const char* kGood = R"({
 TEST(CollectorOtlpJson, DecodesEveryField) {
   ExportRequest request;
   std::string error;
-  ASSERT_TRUE(DecodeOtlpJson(kGood, &request, &error)) << error;
+  ASSERT_TRUE(Decode(kGood, &request, &error)) << error;
   ASSERT_EQ(CountSpans(request), 2u);
   const auto& scope = request.resource_spans(0).scope_spans(0);
   EXPECT_EQ(scope.scope().name(), "lib");
@@ -83,30 +88,30 @@ TEST(CollectorOtlpJson, DecodesEveryField) {
 TEST(CollectorOtlpJson, InvalidJsonIsRefused) {
   ExportRequest request;
   std::string error;
-  EXPECT_FALSE(DecodeOtlpJson(R"({"resourceSpans": [)", &request, &error));
+  EXPECT_FALSE(Decode(R"({"resourceSpans": [)", &request, &error));
   EXPECT_THAT(error, HasSubstr("invalid JSON"));
-  EXPECT_FALSE(DecodeOtlpJson("", &request, &error));
-  EXPECT_FALSE(DecodeOtlpJson("[]", &request, &error));
+  EXPECT_FALSE(Decode("", &request, &error));
+  EXPECT_FALSE(Decode("[]", &request, &error));
   EXPECT_EQ(error, "$: must be an object");
 }
 
 TEST(CollectorOtlpJson, WrongTypesNameThePath) {
   ExportRequest request;
   std::string error;
-  EXPECT_FALSE(DecodeOtlpJson(R"({"resourceSpans": 5})", &request, &error));
+  EXPECT_FALSE(Decode(R"({"resourceSpans": 5})", &request, &error));
   EXPECT_EQ(error, "resourceSpans: must be an array");
-  EXPECT_FALSE(DecodeOtlpJson(
-      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz0"}]}]}]})", &request, &error));
+  EXPECT_FALSE(Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz0"}]}]}]})",
+                      &request, &error));
   EXPECT_EQ(error, "resourceSpans[0].scopeSpans[0].spans[0].traceId: not a hex string");
-  EXPECT_FALSE(DecodeOtlpJson(
-      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"12x"}]}]}]})", &request,
-      &error));
+  EXPECT_FALSE(
+      Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"12x"}]}]}]})",
+             &request, &error));
   EXPECT_EQ(error,
             "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: must be an integer "
             "(number or decimal string)");
   EXPECT_FALSE(
-      DecodeOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":-1}]}]}]})",
-                     &request, &error));
+      Decode(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":-1}]}]}]})",
+             &request, &error));
   EXPECT_EQ(error, "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: out of range");
   EXPECT_EQ(CountSpans(request), 0u);
 }
@@ -114,7 +119,7 @@ TEST(CollectorOtlpJson, WrongTypesNameThePath) {
 TEST(CollectorOtlpJson, WrongLengthHexIdsAreRejectedPerSpan) {
   ExportRequest request;
   std::string error;
-  ASSERT_TRUE(DecodeOtlpJson(
+  ASSERT_TRUE(Decode(
       R"({"resourceSpans":[{"scopeSpans":[{"spans":[
         {"traceId":"5b8efff798038103d269b633813fc6","spanId":"eee19b7ec3c1b174"},
         {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1"},
@@ -133,9 +138,9 @@ TEST(CollectorOtlpJson, InvalidUtf8BytesAreRepaired) {
   ExportRequest request;
   std::string error;
   ASSERT_TRUE(
-      DecodeOtlpJson("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"a\xff"
-                     "b\"}]}]}]}",
-                     &request, &error))
+      Decode("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"a\xff"
+             "b\"}]}]}]}",
+             &request, &error))
       << error;
   EXPECT_EQ(request.resource_spans(0).scope_spans(0).spans(0).name(),
             "a\xEF\xBF\xBD"
@@ -148,7 +153,29 @@ TEST(CollectorOtlpJson, DeepNestingIsRefused) {
   for (int i = 0; i < 300; ++i) deep += R"({"arrayValue":{"values":[)";
   ExportRequest request;
   std::string error;
-  EXPECT_FALSE(DecodeOtlpJson(deep, &request, &error));
+  EXPECT_FALSE(Decode(deep, &request, &error));
+}
+
+// A small body can hold many JSON values (`{},{},...`), and the parsed tree and messages take up
+// to ~175 bytes per value: the values are counted first and beyond the limit nothing is parsed.
+TEST(CollectorOtlpJson, MoreValuesThanTheLimitAreRefusedBeforeParsing) {
+  std::string spans;
+  for (int i = 0; i < 100; ++i) spans += i == 0 ? "{}" : ",{}";
+  const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + spans + "]}]}]}";
+  // Counted: the envelope's 3 `{` and 3 `[`, then 100 `{` and 99 `,`; a `,` in a string is not.
+  ExportRequest request;
+  std::string error;
+  EXPECT_EQ(DecodeOtlpJson(body, 205, &request, &error), JsonDecode::kOk) << error;
+  EXPECT_EQ(CountSpans(request), 100u);
+  EXPECT_EQ(DecodeOtlpJson(body, 204, &request, &error), JsonDecode::kTooLarge);
+  EXPECT_EQ(error,
+            "OTLP/JSON request with more than 204 JSON values (send smaller batches, or use "
+            "protobuf)");
+  EXPECT_EQ(CountSpans(request), 0u);
+  const std::string commas_in_a_string =
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":",,,,,,,,"}]}]}]})";
+  EXPECT_EQ(DecodeOtlpJson(commas_in_a_string, 7, &request, &error), JsonDecode::kOk) << error;
+  EXPECT_EQ(request.resource_spans(0).scope_spans(0).spans(0).name(), ",,,,,,,,");
 }
 
 }  // namespace
