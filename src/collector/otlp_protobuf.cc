@@ -24,8 +24,19 @@ void AppendVarint(std::string& out, uint64_t value) {
   out.push_back(static_cast<char>(value));
 }
 
-// Copies the message in `in` to `out`, repairing the UTF-8 of every string field of `type`.
-// Returns false on malformed wire data.
+// Writes `length` as a 5-byte varint at `out[at]`: overlong when the length is small, which
+// protobuf parsers accept, so a nested message is written in place and its length filled in after.
+void PutLength5(std::string& out, size_t at, uint32_t length) {
+  for (size_t k = 0; k < 4; ++k) {
+    out[at + k] = static_cast<char>((length & 0x7F) | 0x80);
+    length >>= 7;
+  }
+  out[at + 4] = static_cast<char>(length);
+}
+
+// Appends the message in `in` to `out`, repairing the UTF-8 of every string field of `type`.
+// Returns false on malformed wire data. Nothing is copied per nesting level: fields are read in
+// place and nested messages are written straight into `out`.
 bool RepairMessage(std::string_view in, const Descriptor* type, std::string& out, int depth) {
   if (depth > kMaxDepth) return false;
   // CodedInputStream takes an int size; messages are limited far below 2 GiB by the receivers.
@@ -59,22 +70,27 @@ bool RepairMessage(std::string_view in, const Descriptor* type, std::string& out
       case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
         uint32_t length;
         if (!stream.ReadVarint32(&length)) return false;
-        std::string payload;
-        if (!stream.ReadString(&payload, static_cast<int>(length))) return false;
+        const auto at = static_cast<size_t>(stream.CurrentPosition());
+        if (length > in.size() - at || !stream.Skip(static_cast<int>(length))) return false;
+        const std::string_view payload = in.substr(at, length);
         const FieldDescriptor* field = type != nullptr ? type->FindFieldByNumber(number) : nullptr;
-        if (field != nullptr && field->type() == FieldDescriptor::TYPE_STRING) {
-          const std::string repaired = RepairUtf8(payload);
-          AppendVarint(out, repaired.size());
-          out += repaired;
-        } else if (field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE) {
-          std::string nested;
-          if (!RepairMessage(payload, field->message_type(), nested, depth + 1)) return false;
-          AppendVarint(out, nested.size());
-          out += nested;
-        } else {
+        const bool is_string = field != nullptr && field->type() == FieldDescriptor::TYPE_STRING;
+        const bool is_message = field != nullptr && field->type() == FieldDescriptor::TYPE_MESSAGE;
+        if (!is_string && !is_message) {
           AppendVarint(out, length);
           out += payload;
+          break;
         }
+        const size_t length_at = out.size();
+        out.append(5, '\0');
+        if (is_string) {
+          text::AppendRepairedUtf8(out, payload);
+        } else if (!RepairMessage(payload, field->message_type(), out, depth + 1)) {
+          return false;
+        }
+        const size_t written = out.size() - length_at - 5;
+        if (written > static_cast<size_t>(INT32_MAX)) return false;
+        PutLength5(out, length_at, static_cast<uint32_t>(written));
         break;
       }
       default:

@@ -2,50 +2,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <malloc.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <new>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "collector/json_text.h"
 #include "collector/otlp_wire_rows.h"
-
-// The collector unit tests' heap, counted: the bytes live now and the most live since the last
-// ResetPeak(), so a test can bound what an operation holds at its peak.
-namespace heap {
-std::atomic<size_t> live{0};
-std::atomic<size_t> peak{0};
-void Add(void* p) noexcept {
-  const size_t now = live.fetch_add(malloc_usable_size(p)) + malloc_usable_size(p);
-  size_t seen = peak.load();
-  while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-  }
-}
-void ResetPeak() noexcept { peak.store(live.load()); }
-}  // namespace heap
-
-// GCC takes the std::free below for a mismatched release of memory from operator new; here
-// operator new is malloc.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  heap::Add(p);
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  heap::live.fetch_sub(malloc_usable_size(p));
-  std::free(p);
-}
-void operator delete(void* p, size_t /*size*/) noexcept { operator delete(p); }
-#pragma GCC diagnostic pop
+#include "unit/collector/counting_heap.h"
 
 namespace vllora::collector::internal {
 namespace {
@@ -331,11 +296,12 @@ TEST(CollectorMapping, RowsShareTheirResourceTextInsteadOfCopyingIt) {
   }
   DecodedRequest decoded;
   std::string error;
-  const size_t before = heap::live.load();
-  heap::ResetPeak();
+  const size_t before = vllora::testing::heap::live.load();
+  vllora::testing::heap::ResetPeak();
   ASSERT_TRUE(MapExportRequestInto(request, "hdr", &decoded, &error)) << error;
   // One copy of each big text in the batch (its growth by doubling included), not 2,000.
-  EXPECT_LT(heap::peak.load() - before, 4 * (big.size() + thread.size()) + (4u << 20));
+  EXPECT_LT(vllora::testing::heap::peak.load() - before,
+            4 * (big.size() + thread.size()) + (4u << 20));
   ASSERT_EQ(decoded.batch.size(), static_cast<size_t>(kSpans));
   EXPECT_LT(decoded.batch.text.size(), big.size() + thread.size() + kSpans * 200u);
   const nlohmann::json resource_json = {
