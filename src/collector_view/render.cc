@@ -231,18 +231,38 @@ TraceTree BuildOne(const std::string& trace_id, const std::vector<const SpanRow*
   }
   std::set<const SpanRow*> placed;
   // Iterative depth-first construction; a span already placed is never placed again.
+  // At kMaxTreeDepth, a node takes all its descendants as children (breadth first), so the tree
+  // nests no deeper however long a chain of spans is.
+  auto flatten_below = [&](TreeNode& capped) {
+    // capped.children grows while it is walked: read by index, nothing kept across a push.
+    for (size_t next = 0; next <= capped.children.size(); ++next) {
+      const TreeNode& from = next == 0 ? capped : capped.children[next - 1];
+      const size_t depth = from.depth + 1;
+      auto it = children.find(from.span->span_id);
+      if (it == children.end()) continue;
+      for (const SpanRow* child : it->second) {
+        if (!placed.insert(child).second) continue;
+        capped.children.push_back(TreeNode{child, false, {}, depth});
+      }
+    }
+    OrderNodes(capped.children);
+  };
   auto build = [&](const SpanRow* root, bool orphan) {
-    TreeNode node{root, orphan, {}};
+    TreeNode node{root, orphan, {}, 0};
     placed.insert(root);
     std::vector<TreeNode*> stack = {&node};
     while (!stack.empty()) {
       TreeNode* current = stack.back();
       stack.pop_back();
+      if (current->depth == kMaxTreeDepth) {
+        flatten_below(*current);
+        continue;
+      }
       auto it = children.find(current->span->span_id);
       if (it == children.end()) continue;
       for (const SpanRow* child : it->second) {
         if (!placed.insert(child).second) continue;
-        current->children.push_back(TreeNode{child, false, {}});
+        current->children.push_back(TreeNode{child, false, {}, current->depth + 1});
       }
       OrderNodes(current->children);
       for (TreeNode& child : current->children) stack.push_back(&child);
@@ -290,20 +310,30 @@ struct Line {
   const TreeNode* node;
 };
 
+// Tree drawing is indented at most this many levels (36 of the name column's 48 cells); deeper
+// lines are drawn at this level and flagged with their depth. Deeper indentation would leave no
+// room for the name, and the prefixes would take depth^2 bytes in all.
+constexpr size_t kMaxDrawnDepth = 12;
+
+// Recurses at most kMaxTreeDepth levels (BuildTraceTrees nests no deeper).
 void CollectLines(const std::vector<TreeNode>& nodes, const std::string& prefix, bool top,
-                  std::vector<Line>& out) {
+                  size_t level, std::vector<Line>& out) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     const bool last = i + 1 == nodes.size();
-    std::string mine = top ? "" : prefix + (last ? "└─ " : "├─ ");
+    const bool indent = !top && level <= kMaxDrawnDepth;
+    std::string mine = top ? "" : indent ? prefix + (last ? "└─ " : "├─ ") : prefix;
     out.push_back(Line{mine, &nodes[i]});
-    std::string below = top ? "" : prefix + (last ? "   " : "│  ");
-    CollectLines(nodes[i].children, below, false, out);
+    std::string below = top ? "" : indent ? prefix + (last ? "   " : "│  ") : prefix;
+    CollectLines(nodes[i].children, below, false, level + 1, out);
   }
 }
 
+// Recurses at most kMaxTreeDepth levels (BuildTraceTrees nests no deeper).
 json NodeToJson(const TreeNode& node) {
   json j = SpanToJson(*node.span);
   j["orphan"] = node.orphan;
+  // Only below the deepest nesting, where a node's place no longer says its depth.
+  if (node.depth > kMaxTreeDepth) j["depth"] = node.depth;
   json children = json::array();
   for (const TreeNode& child : node.children) children.push_back(NodeToJson(child));
   j["children"] = std::move(children);
@@ -514,7 +544,7 @@ std::string RenderTraceText(const TraceTree& tree, const RenderOptions& options)
   out += "  " + FormatDuration(tree.finish_us - tree.start_us);
   out += "  started " + FormatTimestamp(tree.start_us) + "\n";
   std::vector<Line> lines;
-  CollectLines(tree.roots, "", true, lines);
+  CollectLines(tree.roots, "", true, 0, lines);
   // Every line: "<prefix><name>  <duration>  <bar>  <attributes>"; the name column is as wide
   // as the widest prefix+name (capped), so the bars line up.
   size_t name_width = 0;
@@ -556,6 +586,10 @@ std::string RenderTraceText(const TraceTree& tree, const RenderOptions& options)
                              options.bar_width),
                  error ? kRed : kCyan, options.color);
     std::string attrs = KeyAttributes(s);
+    if (node.depth > kMaxDrawnDepth) {
+      const std::string flag = "[depth " + std::to_string(node.depth) + "]";
+      attrs = Paint(flag, kDim, options.color) + (attrs.empty() ? "" : "  " + attrs);
+    }
     if (node.orphan) {
       std::string flag = "[orphan: parent " + s.parent_span_id.value_or("?") + " not found]";
       attrs = Paint(flag, kYellow, options.color) + (attrs.empty() ? "" : "  " + attrs);

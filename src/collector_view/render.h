@@ -36,7 +36,14 @@ struct TreeNode {
   const SpanRow* span = nullptr;
   bool orphan = false;
   std::vector<TreeNode> children;
+  /// Levels below its root (a root is 0). The tree nests at most kMaxTreeDepth levels: the
+  /// descendants of a node at that depth are its children, by start time, each with its own
+  /// depth, so no chain however deep makes the tree (and what walks it) recurse deeper.
+  size_t depth = 0;
 };
+
+/// The deepest a TreeNode is nested (see TreeNode::depth).
+inline constexpr size_t kMaxTreeDepth = 256;
 
 /// The spans of one trace as a forest: roots (true roots, then orphans) by start time.
 struct TraceTree {

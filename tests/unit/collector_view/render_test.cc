@@ -76,6 +76,61 @@ TEST(CollectorViewTreeTest, ParentCyclesAndSelfParentsAreShownOnceAsOrphans) {
   EXPECT_TRUE(trees[0].roots[0].children[0].children.empty());
 }
 
+// A chain of 20,000 spans (a runaway recursion in an agent, or a hostile sender) took 2.1 GB to
+// show: one tree prefix per line, as long as its depth. The tree nests kMaxTreeDepth levels and
+// the drawing indents kMaxDrawnDepth; below, lines say their depth.
+TEST(CollectorViewTreeTest, AVeryDeepChainIsNestedAndDrawnToABoundedDepth) {
+  constexpr int kSpans = 20000;
+  std::vector<SpanRow> spans;
+  spans.reserve(kSpans);
+  for (int i = 0; i < kSpans; ++i) {
+    spans.push_back(Span("t", std::to_string(i + 1),
+                         i == 0 ? std::nullopt : std::optional(std::to_string(i)),
+                         "s" + std::to_string(i), i, 2 * kSpans - i));
+  }
+  const std::vector<TraceTree> trees = BuildTraceTrees(spans);
+  ASSERT_EQ(trees.size(), 1u);
+  ASSERT_EQ(trees[0].roots.size(), 1u);
+  const TreeNode* node = &trees[0].roots[0];
+  for (size_t depth = 0; depth < kMaxTreeDepth; ++depth) {
+    ASSERT_EQ(node->depth, depth);
+    ASSERT_EQ(node->children.size(), 1u) << depth;
+    node = &node->children[0];
+  }
+  ASSERT_EQ(node->depth, kMaxTreeDepth);
+  ASSERT_EQ(node->children.size(), kSpans - 1 - kMaxTreeDepth);
+  for (size_t i = 0; i < node->children.size(); ++i) {
+    ASSERT_EQ(node->children[i].depth, kMaxTreeDepth + 1 + i);
+    ASSERT_TRUE(node->children[i].children.empty());
+    ASSERT_EQ(node->children[i].span->operation_name, "s" + std::to_string(kMaxTreeDepth + 1 + i));
+  }
+
+  const std::string text = RenderTraceText(trees[0], RenderOptions{});
+  size_t lines = 0;
+  size_t longest = 0;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = text.find('\n', at);
+    longest = std::max(longest, end - at);
+    ++lines;
+    at = end + 1;
+  }
+  EXPECT_EQ(lines, kSpans + 1u);  // the trace's line, then a line per span
+  EXPECT_LT(longest, 300u);
+  EXPECT_NE(text.find("s19999"), std::string::npos);
+  EXPECT_NE(text.find("[depth 19999]"), std::string::npos);
+  EXPECT_EQ(text.find("[depth 12]"), std::string::npos);
+  EXPECT_NE(text.find("[depth 13]"), std::string::npos);
+
+  const json j = TreeToJson(trees[0]);
+  const json* deepest = &j["spans"][0];
+  for (size_t depth = 0; depth < kMaxTreeDepth; ++depth) deepest = &(*deepest)["children"][0];
+  EXPECT_FALSE(deepest->contains("depth"));
+  ASSERT_EQ((*deepest)["children"].size(), kSpans - 1 - kMaxTreeDepth);
+  EXPECT_EQ((*deepest)["children"][0]["depth"], kMaxTreeDepth + 1);
+  EXPECT_EQ((*deepest)["children"].back()["depth"], kSpans - 1);
+  EXPECT_EQ((*deepest)["children"].back()["name"], "s19999");
+}
+
 TEST(CollectorViewTreeTest, SeveralTracesOrderedByStart) {
   const std::vector<SpanRow> spans = {Span("late", "1", std::nullopt, "x", 50, 60),
                                       Span("early", "1", std::nullopt, "y", 10, 20)};
