@@ -550,6 +550,7 @@ std::unique_ptr<CollectorServer> CollectorServer::Start(const CollectorOptions& 
       store_options.path = options.db_path;
       store_options.synchronous_full = options.synchronous_full;
       store_options.max_pending_rows = options.max_pending_rows;
+      store_options.max_pending_bytes = options.max_pending_bytes;
       store = SqliteSpanStore::Open(store_options, err);
       if (store == nullptr) return nullptr;
     }

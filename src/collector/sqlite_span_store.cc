@@ -89,6 +89,11 @@ constexpr int64_t kMaxWalBytes = 32 << 20;
 constexpr size_t kMaxSpareBuffers = 8;
 constexpr size_t kMaxSpareText = 2 << 20;
 
+// What a request waiting for the writer holds: its text and its rows' offsets.
+size_t PendingBytes(const SpanBatch& rows) noexcept {
+  return rows.text.size() + rows.rows.size() * sizeof(SpanBatch::Row);
+}
+
 // "INSERT OR IGNORE INTO traces (...) VALUES (?,...),(?,...)" for `rows` rows (constant text
 // built from the column list; no data is ever part of SQL text).
 std::string InsertSql(size_t rows) {
@@ -268,6 +273,7 @@ struct SqliteSpanStore::Impl {
   // page faults, per request). Bounded in number and size.
   std::vector<SpanBatch> spare;  // guarded by mu
   size_t pending_rows = 0;       // guarded by mu
+  size_t pending_bytes = 0;      // guarded by mu
   bool closing = false;          // guarded by mu
   bool closed = false;           // guarded by mu
   SqliteSpanStoreStats stats;    // guarded by mu
@@ -420,8 +426,11 @@ struct SqliteSpanStore::Impl {
         cv.wait(lock, [&] { return !pending.empty() || closing; });
         if (pending.empty()) return;  // closing and drained
         batch.swap(pending);
-        // Only the rows taken: a writer may have counted rows it is still packing.
-        for (const Request& request : batch) pending_rows -= request.rows.rows.size();
+        // Only the requests taken: others may have been queued since.
+        for (const Request& request : batch) {
+          pending_rows -= request.rows.rows.size();
+          pending_bytes -= PendingBytes(request.rows);
+        }
       }
       std::string error;
       bool retryable = false;
@@ -544,17 +553,24 @@ SpanBatch SqliteSpanStore::NewBatch() {
 void SqliteSpanStore::WriteAsync(SpanBatch rows, Callback done) {
   WriteResult refused;
   const size_t count = rows.size();
+  const size_t bytes = PendingBytes(rows);
   {
     std::lock_guard lock(impl_->mu);
+    // A request is accepted when nothing waits, however large: the limits bound what queues.
+    const bool waiting = !impl_->pending.empty();
     if (impl_->closing) {
       refused.error = "store is closed";
-    } else if (impl_->pending_rows > 0 &&
-               impl_->pending_rows + count > impl_->options.max_pending_rows) {
+    } else if (waiting && impl_->pending_rows + count > impl_->options.max_pending_rows) {
       refused.error = "store overloaded: too many rows waiting for commit";
+      refused.retryable = true;
+      ++impl_->stats.requests_refused;
+    } else if (waiting && impl_->pending_bytes + bytes > impl_->options.max_pending_bytes) {
+      refused.error = "store overloaded: too many bytes waiting for commit";
       refused.retryable = true;
       ++impl_->stats.requests_refused;
     } else {
       impl_->pending_rows += count;
+      impl_->pending_bytes += bytes;
       impl_->pending.push_back(Impl::Request{std::move(rows), std::move(done)});
       impl_->cv.notify_one();
       return;

@@ -50,6 +50,8 @@ struct CollectorOptions {
   size_t max_json_values = size_t{1} << 20;
   /// Rows waiting for commit beyond which exports are refused with UNAVAILABLE / 503 (retry).
   size_t max_pending_rows = 1'000'000;
+  /// Bytes of rows waiting for commit beyond which exports are refused the same way.
+  size_t max_pending_bytes = size_t{512} << 20;
 };
 
 /// Counters since Start().

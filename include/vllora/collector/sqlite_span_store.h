@@ -28,8 +28,11 @@ struct SqliteSpanStoreOptions {
   std::string path;
   /// PRAGMA synchronous=FULL (fsync each commit) instead of NORMAL.
   bool synchronous_full = false;
-  /// Write requests waiting for the writer beyond this many rows are refused (overloaded).
+  /// Write requests waiting for the writer beyond this many rows are refused (overloaded,
+  /// retryable).
   size_t max_pending_rows = 1'000'000;
+  /// ... or beyond this many bytes of rows (their text and offsets): a few rows can be large.
+  size_t max_pending_bytes = size_t{512} << 20;
   /// How long a write waits for a lock another connection holds (a reader's checkpoint, another
   /// process) before it fails as retryable (WriteResult::retryable).
   int busy_timeout_ms = 5000;

@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -296,6 +299,47 @@ TEST_F(SqliteSpanStoreTest, AWriteBlockedByAnotherConnectionFailsAsRetryableAndT
   EXPECT_EQ(Query("SELECT span_id FROM traces ORDER BY span_id"),
             (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(store->Stats().requests_failed, 2u);
+}
+
+// Rows waiting for the writer are bounded in bytes as well as in count: while a commit is held
+// up, a large request that would pass the byte limit is refused as retryable, and one that
+// fits is queued and stored.
+TEST_F(SqliteSpanStoreTest, PendingRowsAreBoundedInBytes) {
+  auto store = SqliteSpanStore::Open(
+      {.path = path_, .max_pending_bytes = 1u << 20, .busy_timeout_ms = 10000});
+  ASSERT_NE(store, nullptr);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &other, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const auto big = [](const std::string& id) {
+    SpanRow row = Row(id);
+    row.attribute = "{\"blob\":\"" + std::string(600 << 10, 'b') + "\"}";
+    return row;
+  };
+  std::vector<std::future<WriteResult>> results;
+  const auto write = [&](std::vector<SpanRow> rows) {
+    auto promise = std::make_shared<std::promise<WriteResult>>();
+    results.push_back(promise->get_future());
+    store->WriteAsync(rows, [promise](const WriteResult& r) { promise->set_value(r); });
+  };
+  write({Row("1")});  // the writer takes it (or it waits): the store is then held up
+  write({big("2")});  // waits: 600 KiB
+  write({big("3")});  // would make 1.2 MiB waiting: refused at once
+  ASSERT_EQ(results[2].wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const WriteResult refused = results[2].get();
+  EXPECT_FALSE(refused.ok);
+  EXPECT_TRUE(refused.retryable);
+  EXPECT_EQ(refused.error, "store overloaded: too many bytes waiting for commit");
+  write({Row("4")});  // small: fits
+
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  for (size_t i : {0u, 1u, 3u}) EXPECT_TRUE(results[i].get().ok) << i;
+  store->Close();
+  EXPECT_EQ(Query("SELECT span_id FROM traces ORDER BY span_id"),
+            (std::vector<std::string>{"1", "2", "4"}));
+  EXPECT_EQ(store->Stats().requests_refused, 1u);
 }
 
 TEST_F(SqliteSpanStoreTest, ManyConcurrentWritersAreGroupCommitted) {
