@@ -122,6 +122,9 @@ struct OtlpHttpExporter::Impl {
   // Serialises the curl handle; held for a whole Export().
   std::mutex export_mu;
   CURL* curl = nullptr;
+  // Drives `curl` (added for one attempt at a time) so that Shutdown() can interrupt the wait
+  // with curl_multi_wakeup. Owns the connection cache, so connections outlive an attempt.
+  CURLM* multi = nullptr;
 
   internal::RetryPolicy policy;
   std::string export_label;    // "OTLP/HTTP export to <url>"
@@ -140,6 +143,9 @@ struct OtlpHttpExporter::Impl {
   std::optional<std::chrono::seconds> retry_after;
 
   ~Impl() {
+    // The easy handle is never left in the multi handle (Perform removes it), so the order of
+    // these cleanups does not matter.
+    if (multi != nullptr) curl_multi_cleanup(multi);
     if (curl != nullptr) curl_easy_cleanup(curl);
     if (header_list != nullptr) curl_slist_free_all(header_list);
   }
@@ -176,11 +182,49 @@ struct OtlpHttpExporter::Impl {
     return bytes;
   }
 
-  // Lets Shutdown() abort a transfer in flight.
-  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
-    auto* self = static_cast<Impl*>(user);
-    return self->shutdown.requested() ? 1 : 0;
+  // One transfer of `curl` through `multi`, like curl_easy_perform but returning
+  // CURLE_ABORTED_BY_CALLBACK as soon as Shutdown() is requested: Shutdown() sets the flag and
+  // then calls curl_multi_wakeup, which makes a curl_multi_poll in progress (or the next one)
+  // return at once. CURLOPT_TIMEOUT_MS still bounds the transfer; libcurl shortens the poll to
+  // its own timers, so the cap below only bounds how long a missed wake-up could go unseen.
+  CURLcode Perform() noexcept {
+    constexpr int kMaxPollMs = 1000;
+    if (const CURLMcode added = curl_multi_add_handle(multi, curl); added != CURLM_OK) {
+      multi_error = added;
+      return CURLE_FAILED_INIT;
+    }
+    CURLcode result = CURLE_OK;
+    bool done = false;
+    while (!done) {
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(multi, &running);
+      if (mc == CURLM_OK) {
+        int queued = 0;
+        while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+          if (message->msg == CURLMSG_DONE && message->easy_handle == curl) {
+            result = message->data.result;
+            done = true;
+          }
+        }
+        if (done) break;
+        if (shutdown.requested()) {
+          result = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+        mc = curl_multi_poll(multi, nullptr, 0, kMaxPollMs, nullptr);
+      }
+      if (mc != CURLM_OK) {
+        multi_error = mc;
+        result = CURLE_FAILED_INIT;
+        break;
+      }
+    }
+    // Also ends an unfinished transfer (its connection is closed, not reused).
+    curl_multi_remove_handle(multi, curl);
+    return result;
   }
+  // Set when Perform() failed in the multi interface itself (reported instead of the CURLcode).
+  std::optional<CURLMcode> multi_error;
 
   void SetLastError(std::string message) {
     std::lock_guard<std::mutex> lock(last_error_mu);
@@ -273,7 +317,8 @@ struct OtlpHttpExporter::Impl {
           retry_after.reset();
           curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                            static_cast<long>(std::max<int64_t>(remaining.count(), 1)));
-          const CURLcode code = curl_easy_perform(curl);
+          multi_error.reset();
+          const CURLcode code = Perform();
           bool retryable = false;
           if (code == CURLE_OK) {
             long status = 0;
@@ -287,9 +332,14 @@ struct OtlpHttpExporter::Impl {
             retryable = IsRetryableStatus(status);
           } else {
             last_http_status.store(0, std::memory_order_relaxed);
-            why = code == CURLE_ABORTED_BY_CALLBACK ? std::string(internal::kStopShutdown)
-                                                    : std::string(curl_easy_strerror(code));
-            retryable = IsRetryableCurlCode(code);
+            if (multi_error) {
+              why = curl_multi_strerror(*multi_error);
+            } else if (code == CURLE_ABORTED_BY_CALLBACK) {
+              why = internal::kStopShutdown;
+            } else {
+              why = curl_easy_strerror(code);
+            }
+            retryable = !multi_error && IsRetryableCurlCode(code);
           }
           std::optional<std::chrono::milliseconds> delay;
           if (retry_after) delay = std::chrono::milliseconds(*retry_after);
@@ -383,7 +433,10 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     impl->export_label = "OTLP/HTTP export to " + url;
     impl->receiver_label = "OTLP/HTTP receiver at " + url;
     impl->curl = curl_easy_init();
-    if (impl->curl == nullptr) return fail("cannot create a curl handle");
+    impl->multi = curl_multi_init();
+    if (impl->curl == nullptr || impl->multi == nullptr) {
+      return fail("cannot create a curl handle");
+    }
 
     const auto add_header = [&impl](const std::string& line) {
       curl_slist* next = curl_slist_append(impl->header_list, line.c_str());
@@ -417,9 +470,6 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, impl.get());
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, impl.get());
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Impl::OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, impl.get());
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     if (!options.ca_cert_path.empty()) {
@@ -451,7 +501,10 @@ bool OtlpHttpExporter::ForceFlush(std::chrono::steady_clock::time_point /*deadli
 }
 
 bool OtlpHttpExporter::Shutdown(std::chrono::steady_clock::time_point /*deadline*/) noexcept {
-  impl_->shutdown.Trigger([] {});
+  Impl& s = *impl_;
+  // curl_multi_wakeup is the one multi call documented as safe from another thread; it is
+  // called after the flag is set, so a Perform() that polls next sees the flag or the wake-up.
+  s.shutdown.Trigger([&s] { curl_multi_wakeup(s.multi); });
   return true;
 }
 

@@ -125,8 +125,8 @@ class OtlpHttpExporter final : public otel::SpanExporter {
   /// Nothing is buffered inside the exporter: returns true at once.
   bool ForceFlush(std::chrono::steady_clock::time_point deadline) noexcept override;
 
-  /// Makes later Export() calls fail fast, aborts a request in flight or a retry wait, and
-  /// returns true. Idempotent.
+  /// Makes later Export() calls fail fast, aborts a request in flight or a retry wait at once
+  /// (the export in flight returns kFailure, not retried), and returns true. Idempotent.
   bool Shutdown(std::chrono::steady_clock::time_point deadline) noexcept override;
 
   /// A snapshot of the counters. Allocation: none.

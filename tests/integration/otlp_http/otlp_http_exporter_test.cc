@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "support/otlp_receiver_process.h"
 #include "support/otlp_span_fixtures.h"
+#include "support/silent_listener.h"
 #include "support/tls_files.h"
 #include "vllora/otel/diagnostics.h"
 #include "vllora/otlp/otlp_grpc_exporter.h"
@@ -389,6 +391,53 @@ TEST(OtlpHttpExporterIntegration, ShutdownInterruptsARetryWait) {
   stopper.join();
   EXPECT_LT(SteadyClock::now() - start, milliseconds(3000));
   EXPECT_THAT(exporter->last_error(), HasSubstr("shut down"));
+}
+
+// A receiver that accepts the connection and never answers: Shutdown() must end the request in
+// flight at once (before, the exporter noticed only when libcurl next called its progress
+// callback, about once a second, so a short BatchSpanProcessor shutdown abandoned the thread).
+// The 5 s bound is a deadline far below the 60 s export timeout, not a performance assertion.
+TEST(OtlpHttpExporterIntegration, ShutdownAbortsARequestInFlightWithoutRetrying) {
+  testing::SilentListener listener;
+  ASSERT_TRUE(listener.ok());
+  OtlpHttpExporterOptions options = FastOptions(listener.http_base() + "/v1/traces");
+  options.timeout = milliseconds(60000);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  std::future<otel::ExportResult> result = std::async(std::launch::async, [&exporter] {
+    auto batch = SimpleBatch(2);
+    return exporter->Export(batch);
+  });
+  // The request (headers and body) is on the wire and the exporter waits for the answer.
+  ASSERT_TRUE(listener.WaitForBytes(100, kWait));
+  EXPECT_TRUE(exporter->Shutdown(SteadyClock::now()));
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "Shutdown() did not abort the request in flight";
+  EXPECT_EQ(result.get(), otel::ExportResult::kFailure);
+  EXPECT_EQ(exporter->Stats().failed_spans, 2u);
+  EXPECT_EQ(exporter->Stats().retries, 0u);
+  EXPECT_EQ(exporter->Stats().last_http_status, 0);
+  EXPECT_THAT(exporter->last_error(), HasSubstr("shut down"));
+}
+
+// The multi-interface transfer loop wakes up for libcurl's own timers: the export timeout still
+// ends a request to a receiver that never answers.
+TEST(OtlpHttpExporterIntegration, ExportTimeoutEndsARequestToASilentReceiver) {
+  testing::SilentListener listener;
+  ASSERT_TRUE(listener.ok());
+  OtlpHttpExporterOptions options = FastOptions(listener.http_base() + "/v1/traces");
+  options.timeout = milliseconds(300);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  std::future<otel::ExportResult> result = std::async(std::launch::async, [&exporter] {
+    auto batch = SimpleBatch(1);
+    return exporter->Export(batch);
+  });
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(result.get(), otel::ExportResult::kFailure);
+  EXPECT_EQ(exporter->Stats().failed_spans, 1u);
+  EXPECT_THAT(exporter->last_error(),
+              ::testing::AnyOf(HasSubstr("imeout"), HasSubstr("timed out")));
 }
 
 TEST(OtlpHttpExporterIntegration, InvalidEndpointsGiveClearErrors) {
