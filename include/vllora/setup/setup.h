@@ -133,8 +133,10 @@ class TracingGuard {
   ~TracingGuard();
 
   /// Flushes pending spans and shuts the provider down, together within
-  /// TracingOptions::shutdown_timeout; returns false if that deadline passed first. The global
-  /// subscriber stays installed (log lines keep working; bridged spans stop recording).
+  /// TracingOptions::shutdown_timeout (the flush gets at most 4/5 of it, so the provider's
+  /// shutdown can still cancel an export stuck on a silent receiver); returns false if that
+  /// deadline passed first. The global subscriber stays installed (log lines keep working;
+  /// bridged spans stop recording).
   /// Idempotent. Blocking: up to shutdown_timeout. Never throws.
   bool Shutdown() noexcept;
 

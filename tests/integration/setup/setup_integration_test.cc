@@ -2,16 +2,20 @@
 // OTEL_EXPORTER_OTLP_* variables choose transport, encoding, endpoint, headers and compression.
 #define VLLORA_TARGET "vllora::user_tracing::setup_test"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "support/otlp_receiver_process.h"
+#include "support/silent_listener.h"
 #include "vllora/core/core.h"
+#include "vllora/otel/diagnostics.h"
 #include "vllora/setup/setup.h"
 
 namespace vllora {
@@ -106,6 +110,47 @@ TEST_P(SetupIntegrationTest, EnvironmentAloneSelectsTheTransport) {
     EXPECT_EQ(requests[0]["contentType"],
               protocol == "http/json" ? "application/json" : "application/x-protobuf");
   }
+}
+
+// Against a receiver that accepts and never answers, the guard's ForceFlush runs out of time
+// with an export in flight; the provider's Shutdown must still get part of the budget (about a
+// fifth) to cancel that export and join the export thread, instead of abandoning it.
+TEST(SetupShutdownBudget, ProviderShutdownGetsTimeToCancelAStuckExport) {
+  for (const char* name : kVariables) unsetenv(name);
+  static std::mutex mu;
+  static std::vector<std::string> messages;
+  messages.clear();
+  otel::SetDiagnosticHandler([](otel::DiagnosticLevel, std::string_view message) {
+    std::lock_guard<std::mutex> lock(mu);
+    messages.emplace_back(message);
+  });
+  testing::SilentListener listener;
+  ASSERT_TRUE(listener.ok());
+
+  TracingOptions options;
+  options.fmt_layer = false;
+  options.install_global = false;
+  options.exporters = std::vector<TracesExporter>{TracesExporter::kOtlp};
+  options.protocol = OtlpProtocol::kHttpProtobuf;
+  options.endpoint = listener.http_base() + "/v1/traces";
+  options.export_timeout = std::chrono::seconds(60);
+  otel::BatchSpanProcessorOptions batch;
+  batch.schedule_delay = std::chrono::milliseconds(10);
+  batch.export_timeout = std::chrono::seconds(60);
+  options.batch = batch;
+  options.shutdown_timeout = std::chrono::milliseconds(1000);
+  TracingGuard tracing = InitTracing(options);
+  ASSERT_TRUE(tracing.exporting_otlp()) << tracing.description();
+  tracing.tracer()->StartSpan("stuck")->End();
+  // The export is on the wire and waits for an answer that never comes.
+  ASSERT_TRUE(listener.WaitForBytes(100, std::chrono::seconds(10)));
+
+  EXPECT_FALSE(tracing.Shutdown()) << "the span could not be delivered";
+  otel::SetDiagnosticHandler(nullptr);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_THAT(messages, ::testing::Contains(::testing::HasSubstr("cancelling the export")));
+  EXPECT_THAT(messages,
+              ::testing::Not(::testing::Contains(::testing::HasSubstr("abandoning the export"))));
 }
 
 }  // namespace
