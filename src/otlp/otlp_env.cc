@@ -1,5 +1,6 @@
 #include "otlp/otlp_env.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 
@@ -49,9 +50,59 @@ std::string PercentDecode(std::string_view text) {
 }
 
 std::string_view TrimSpaces(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+std::string RedactUrlCredentials(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const size_t end = std::min(url.find_first_of("?#", start), url.size());
+  const size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  const std::string_view userinfo = url.substr(start, at - start);
+  std::string out(url.substr(0, start));
+  // The user name alone is kept when it is plainly one ("user:secret"); a lone userinfo is
+  // often a token itself ("https://TOKEN@host"), and one with a '/' is not a well-formed user
+  // name at all.
+  const size_t colon = userinfo.find(':');
+  if (colon != std::string_view::npos && userinfo.find('/') == std::string_view::npos) {
+    out.append(userinfo.substr(0, colon + 1));
+  }
+  out += "***";
+  out.append(url.substr(at));
+  return out;
+}
+
+bool IsHttpToken(std::string_view name) noexcept {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidHttpHeaderValue(std::string_view value) noexcept {
+  for (char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t') || byte == 0x7F) return false;
+  }
+  return true;
+}
+
+std::string PrintableForLog(std::string_view text) {
+  constexpr size_t kMax = 64;
+  std::string out(text.substr(0, kMax));
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) c = '?';
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
 }
 
 std::string AsciiLower(std::string_view text) {

@@ -24,8 +24,28 @@ std::optional<EnvValue> GetTracesEnv(std::string_view suffix);
 /// Decodes %XX escapes; a '%' not followed by two hex digits is kept as it is.
 std::string PercentDecode(std::string_view text);
 
-/// Removes leading and trailing spaces and tabs.
+/// Removes leading and trailing whitespace: spaces, tabs, CR and LF (a value read from a file,
+/// e.g. a mounted secret, often ends with a newline).
 std::string_view TrimSpaces(std::string_view text) noexcept;
+
+/// `url` with the user information ("user:password@" before the host) hidden, for labels and
+/// messages: "https://user:token@host/x" -> "https://user:***@host/x", "https://token@host" ->
+/// "https://***@host". Works on malformed text too (it is used in the messages that reject
+/// it): everything up to the last '@' before any '?' or '#' counts as user information, so a
+/// password with an unescaped '/' is hidden as well. Text without '@' there is returned as is.
+std::string RedactUrlCredentials(std::string_view url);
+
+/// True if `name` is an HTTP field name: a non-empty RFC 7230 token (letters, digits and
+/// !#$%&'*+-.^_`|~).
+bool IsHttpToken(std::string_view name) noexcept;
+
+/// True if `value` is a valid HTTP field value for us: no control characters (CR, LF, NUL, the
+/// other bytes below 0x20, DEL), except horizontal tab. Empty is valid.
+bool IsValidHttpHeaderValue(std::string_view value) noexcept;
+
+/// `text` for a diagnostic line: control characters and DEL become '?', at most 64 bytes (more
+/// is cut and marked "...").
+std::string PrintableForLog(std::string_view text);
 
 /// Parses the W3C-baggage-like "k=v,k2=v2" header list (keys and values trimmed, then
 /// percent-decoded; keys lower-cased). Entries without '=' or with an empty key are skipped and

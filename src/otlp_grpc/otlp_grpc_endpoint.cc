@@ -18,7 +18,9 @@ bool IsIpv6Char(char c) noexcept {
 std::optional<GrpcTarget> Fail(std::string* error, std::string_view endpoint,
                                std::string_view why) {
   if (error != nullptr) {
-    *error = "invalid OTLP gRPC endpoint \"" + std::string(endpoint) + "\": " + std::string(why);
+    // User information is refused, but the message must not repeat a token found in it.
+    *error = "invalid OTLP gRPC endpoint \"" + RedactUrlCredentials(TrimSpaces(endpoint)) +
+             "\": " + std::string(why);
   }
   return std::nullopt;
 }

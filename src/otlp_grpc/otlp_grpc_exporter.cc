@@ -497,7 +497,9 @@ OtlpGrpcExporterOptions OtlpGrpcExporterOptions::FromEnv() {
     if (internal::ParseGrpcEndpoint(env->value, true, &why)) {
       options.endpoint = std::string(internal::TrimSpaces(env->value));
     } else {
-      internal::WarnInvalidEnv(*env, why, "\"" + options.endpoint + "\"");
+      // The warning shows the value without user information (it may hold a token).
+      const internal::EnvValue shown{env->name, internal::RedactUrlCredentials(env->value)};
+      internal::WarnInvalidEnv(shown, why, "\"" + options.endpoint + "\"");
     }
   }
   internal::ReadCommonEnv(options);
@@ -543,7 +545,7 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::Create(const OtlpGrpcExporte
       std::string key = internal::AsciiLower(raw_key);
       if (!internal::IsValidMetadataKey(key) || !internal::IsValidMetadataValue(key, value)) {
         Emit(otel::DiagnosticLevel::kWarn,
-             "OTLP gRPC exporter: dropping header \"" + raw_key +
+             "OTLP gRPC exporter: dropping header \"" + internal::PrintableForLog(raw_key) +
                  "\": not valid gRPC metadata (keys: [0-9a-z_.-], not grpc-*; values: printable "
                  "ASCII)");
         continue;

@@ -91,18 +91,44 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value) {
   return std::chrono::seconds(seconds);
 }
 
-bool IsValidHeaderText(std::string_view text, bool is_key) {
-  for (char c : text) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-    if (is_key && (c == ':' || c == ' ' || c == '\t')) return false;
-  }
-  return !is_key || !text.empty();
-}
-
 void InitCurlOnce() {
   // curl_global_init is not thread-safe on older libcurl; do it once, before any handle.
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Why `url` (already trimmed) is not an http:// or https:// URL with a host and a port in
+// 1-65535 that libcurl can use; "" if it is. Parsed by libcurl's own URL parser, the one the
+// requests go through, so a URL that passes here is not refused at export time.
+std::string UrlProblem(const std::string& url) {
+  const std::string lower = internal::AsciiLower(url);
+  size_t host_start = 0;
+  if (lower.rfind("http://", 0) == 0) {
+    host_start = 7;
+  } else if (lower.rfind("https://", 0) == 0) {
+    host_start = 8;
+  } else {
+    return "it must start with http:// or https://";
+  }
+  // libcurl reads "https:///x" as host "x"; a URL written like that has lost its host.
+  if (host_start >= url.size() || url[host_start] == '/' || url[host_start] == ':') {
+    return "it has no host";
+  }
+  InitCurlOnce();
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+  if (parsed == nullptr) throw std::bad_alloc();
+  // No flags: a scheme is required (no guessing), and spaces or control characters are errors
+  // rather than being percent-encoded.
+  const CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
+  if (rc == CURLUE_BAD_PORT_NUMBER) return "invalid port (expected 1-65535)";
+  if (rc != CURLUE_OK) return curl_url_strerror(rc);
+  char* port = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_PORT, &port, 0) == CURLUE_OK && port != nullptr) {
+    const bool zero = std::string_view(port).find_first_not_of('0') == std::string_view::npos;
+    curl_free(port);
+    if (zero) return "invalid port (expected 1-65535)";
+  }
+  return {};
 }
 
 }  // namespace
@@ -365,14 +391,16 @@ OtlpHttpExporterOptions internal::HttpOptionsFromEnv(bool read_protocol) {
   OtlpHttpExporterOptions options;
   if (auto env = internal::GetTracesEnv("ENDPOINT")) {
     const std::string value(internal::TrimSpaces(env->value));
-    const std::string lower = internal::AsciiLower(value);
-    if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
-      internal::WarnInvalidEnv(*env, "expected an http:// or https:// URL",
+    const std::string url = env->name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+                                ? value
+                                : OtlpHttpTracesUrlFromBase(value);
+    if (std::string why = UrlProblem(url); !why.empty()) {
+      // The warning shows the value without its user information (it may hold a token).
+      const internal::EnvValue shown{env->name, internal::RedactUrlCredentials(env->value)};
+      internal::WarnInvalidEnv(shown, "expected an http:// or https:// URL: " + why,
                                "\"" + options.endpoint + "\"");
-    } else if (env->name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-      options.endpoint = value;
     } else {
-      options.endpoint = OtlpHttpTracesUrlFromBase(value);
+      options.endpoint = url;
     }
   }
   if (auto env = read_protocol ? internal::GetTracesEnv("PROTOCOL") : std::nullopt) {
@@ -404,19 +432,12 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
   try {
     const internal::RetryPolicy policy = internal::RetryPolicy::From(options);
     if (std::string bad = policy.Check("OTLP HTTP exporter"); !bad.empty()) return fail(bad);
+    // Surrounding whitespace (a newline from a secret file) is not part of the URL.
     const std::string url(internal::TrimSpaces(options.endpoint));
-    const std::string lower = internal::AsciiLower(url);
-    size_t host_start = 0;
-    if (lower.rfind("http://", 0) == 0) {
-      host_start = 7;
-    } else if (lower.rfind("https://", 0) == 0) {
-      host_start = 8;
-    } else {
-      return fail("OTLP HTTP endpoint \"" + options.endpoint +
-                  "\" must start with http:// or https://");
-    }
-    if (host_start >= url.size() || url[host_start] == '/' || url[host_start] == ':') {
-      return fail("OTLP HTTP endpoint \"" + options.endpoint + "\" has no host");
+    // Labels and messages show the URL without its user information (it may hold a token).
+    const std::string shown = internal::RedactUrlCredentials(url);
+    if (std::string why = UrlProblem(url); !why.empty()) {
+      return fail("invalid OTLP HTTP endpoint \"" + shown + "\": " + why);
     }
     for (const std::string* path :
          {&options.ca_cert_path, &options.client_cert_path, &options.client_key_path}) {
@@ -430,8 +451,8 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     impl->options = options;
     impl->policy = policy;
     impl->url = url;
-    impl->export_label = "OTLP/HTTP export to " + url;
-    impl->receiver_label = "OTLP/HTTP receiver at " + url;
+    impl->export_label = "OTLP/HTTP export to " + shown;
+    impl->receiver_label = "OTLP/HTTP receiver at " + shown;
     impl->curl = curl_easy_init();
     impl->multi = curl_multi_init();
     if (impl->curl == nullptr || impl->multi == nullptr) {
@@ -450,13 +471,25 @@ std::unique_ptr<OtlpHttpExporter> OtlpHttpExporter::Create(const OtlpHttpExporte
     // libcurl would otherwise send "Expect: 100-continue" for large bodies and wait for it.
     add_header("Expect:");
     for (const auto& [key, value] : options.headers) {
-      if (!IsValidHeaderText(key, true) || !IsValidHeaderText(value, false)) {
-        otel::EmitDiagnostic(
-            otel::DiagnosticLevel::kWarn,
-            "OTLP HTTP exporter: dropping header \"" + key + "\": not a valid HTTP header");
+      // The warnings name the header but never show its value (it may hold credentials).
+      if (!internal::IsHttpToken(key)) {
+        otel::EmitDiagnostic(otel::DiagnosticLevel::kWarn,
+                             "OTLP HTTP exporter: dropping header \"" +
+                                 internal::PrintableForLog(key) +
+                                 "\": the name is not an HTTP token (RFC 7230: letters, digits "
+                                 "and !#$%&'*+-.^_`|~)");
         continue;
       }
-      add_header(key + ": " + value);
+      if (!internal::IsValidHttpHeaderValue(value)) {
+        otel::EmitDiagnostic(otel::DiagnosticLevel::kWarn,
+                             "OTLP HTTP exporter: dropping header \"" + key +
+                                 "\": its value contains a control character (CR, LF, NUL, ...; "
+                                 "the value is not shown: it may hold credentials)");
+        continue;
+      }
+      // libcurl drops "Name:" (that form removes a header it would add itself); "Name;" is its
+      // way to send a header with an empty value.
+      add_header(value.empty() ? key + ";" : key + ": " + value);
     }
 
     CURL* curl = impl->curl;

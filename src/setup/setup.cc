@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "otlp/otlp_env.h"
 #include "otlp_http/otlp_http_options.h"
 #include "setup/setup_config.h"
 #include "vllora/otel/console_exporter.h"
@@ -144,6 +145,7 @@ struct BuiltExporter {
   std::unique_ptr<otel::SpanExporter> exporter;
   otlp::OtlpGrpcExporter* grpc = nullptr;
   otlp::OtlpHttpExporter* http = nullptr;
+  // For description() and endpoint(): trimmed, user information ("user:token@") hidden.
   std::string endpoint;
 };
 
@@ -157,7 +159,8 @@ BuiltExporter MakeOtlpExporter(const TracingOptions& options, OtlpProtocol proto
     if (options.headers) exporter_options.headers = *options.headers;
     if (options.export_timeout) exporter_options.timeout = *options.export_timeout;
     if (options.gzip) exporter_options.gzip = *options.gzip;
-    built.endpoint = exporter_options.endpoint;
+    built.endpoint =
+        otlp::internal::RedactUrlCredentials(otlp::internal::TrimSpaces(exporter_options.endpoint));
     auto exporter = otlp::OtlpGrpcExporter::Create(exporter_options, error);
     built.grpc = exporter.get();
     built.exporter = std::move(exporter);
@@ -173,7 +176,8 @@ BuiltExporter MakeOtlpExporter(const TracingOptions& options, OtlpProtocol proto
   if (options.headers) exporter_options.headers = *options.headers;
   if (options.export_timeout) exporter_options.timeout = *options.export_timeout;
   if (options.gzip) exporter_options.gzip = *options.gzip;
-  built.endpoint = exporter_options.endpoint;
+  built.endpoint =
+      otlp::internal::RedactUrlCredentials(otlp::internal::TrimSpaces(exporter_options.endpoint));
   auto exporter = otlp::OtlpHttpExporter::Create(exporter_options, error);
   built.http = exporter.get();
   built.exporter = std::move(exporter);

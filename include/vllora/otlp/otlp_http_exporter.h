@@ -51,12 +51,17 @@ std::string OtlpHttpTracesUrlFromBase(std::string_view base);
 
 /// Settings of an OTLP/HTTP exporter. Defaults follow the OTLP exporter specification.
 struct OtlpHttpExporterOptions {
-  /// The full URL requests are POSTed to, used as it is ("http://" or "https://").
+  /// The full URL requests are POSTed to ("http://" or "https://"), used as it is apart from
+  /// surrounding whitespace (spaces, tabs, CR, LF), which is removed. User information
+  /// ("https://user:token@host/...") is sent as HTTP basic authentication and hidden in every
+  /// label and message ("user:***@").
   std::string endpoint = std::string(kDefaultOtlpHttpTracesUrl);
   /// Body encoding.
   OtlpHttpProtocol protocol = OtlpHttpProtocol::kProtobuf;
-  /// Extra HTTP headers sent with every request. Entries whose key or value contains CR, LF or
-  /// (in the key) ':' are dropped with a warning when the exporter is created.
+  /// Extra HTTP headers sent with every request. An empty value is sent as an empty header.
+  /// Entries whose name is not an RFC 7230 token, or whose value contains a control character
+  /// (anything below 0x20 but tab, or DEL), are dropped with a warning naming the header (never
+  /// showing the value) when the exporter is created.
   std::vector<std::pair<std::string, std::string>> headers;
   /// Deadline of one Export() call, retries and backoff included.
   std::chrono::milliseconds timeout{10000};
@@ -87,8 +92,10 @@ struct OtlpHttpExporterOptions {
   ///   HTTP protocol and is treated as invalid here), HEADERS ("k=v,k2=v2", percent-decoded),
   ///   TIMEOUT (milliseconds), COMPRESSION ("gzip" | "none"), CERTIFICATE, CLIENT_CERTIFICATE,
   ///   CLIENT_KEY (paths).
-  /// Empty variables count as unset. An invalid value gives one kWarn diagnostic naming the
-  /// variable and the value, and the default applies. Blocking: reads the environment only.
+  /// Empty variables count as unset; surrounding whitespace is ignored. An invalid value gives
+  /// one kWarn diagnostic naming the variable and the value (an ENDPOINT without its user
+  /// information; HEADERS without any value), and the default applies. An ENDPOINT is checked
+  /// as Create() checks it. Blocking: reads the environment only.
   static OtlpHttpExporterOptions FromEnv();
 };
 
@@ -107,7 +114,8 @@ class OtlpHttpExporter final : public otel::SpanExporter {
  public:
   /// Creates the exporter and its curl handle (the connection itself is made by the first
   /// Export()). Returns nullptr, and a one-line explanation in `*error` when `error` is not null,
-  /// if the endpoint is not an http:// or https:// URL with a host, if a certificate or key file
+  /// if the endpoint is not a valid http:// or https:// URL with a host (checked by libcurl's URL
+  /// parser: no spaces or control characters, port 1-65535), if a certificate or key file
   /// cannot be read, or if a numeric option is out of range.
   /// Blocking: checks the certificate files. Never throws.
   static std::unique_ptr<OtlpHttpExporter> Create(const OtlpHttpExporterOptions& options,
@@ -136,7 +144,8 @@ class OtlpHttpExporter final : public otel::SpanExporter {
   /// "HTTP 400 from http://host/v1/traces: <body>". Allocation: the returned copy.
   std::string last_error() const;
 
-  /// The URL requests are sent to.
+  /// The URL requests are sent to (trimmed). It may hold credentials (user information): do
+  /// not print it as it is.
   const std::string& url() const noexcept;
 
  private:

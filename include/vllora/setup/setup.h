@@ -155,7 +155,8 @@ class TracingGuard {
   /// One line for logs, e.g. "otlp http/json -> http://localhost:4318/v1/traces", "console",
   /// "disabled (OTEL_SDK_DISABLED)".
   const std::string& description() const noexcept;
-  /// The OTLP endpoint in use ("" without an OTLP exporter).
+  /// The OTLP endpoint in use ("" without an OTLP exporter), for logs: user information in the
+  /// URL is hidden ("https://user:***@host/v1/traces"), as in description().
   const std::string& endpoint() const noexcept;
   /// Why the OTLP exporter could not be created ("" if it was, or none was asked for).
   const std::string& error() const noexcept;

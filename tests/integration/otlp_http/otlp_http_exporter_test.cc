@@ -212,6 +212,43 @@ TEST(OtlpHttpExporterIntegration, CustomHeadersArrive) {
   EXPECT_EQ(anonymous->Stats().last_http_status, 401);
 }
 
+// An empty value is sent as an empty header: libcurl drops "Name:" (its syntax for removing a
+// header) and sends "Name;" as "Name:" with no value.
+TEST(OtlpHttpExporterIntegration, EmptyHeaderValuesAreSent) {
+  auto receiver = StartReceiver();
+  ASSERT_NE(receiver, nullptr);
+  OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint());
+  options.headers = {{"x-empty", ""}, {"x-tab", "a\tb"}};
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(1);
+  ASSERT_EQ(exporter->Export(batch), otel::ExportResult::kSuccess);
+  const std::vector<Json> requests = receiver->Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  ASSERT_TRUE(requests[0]["headers"].contains("x-empty")) << requests[0]["headers"].dump();
+  EXPECT_EQ(requests[0]["headers"]["x-empty"], "");
+  EXPECT_EQ(requests[0]["headers"]["x-tab"], "a\tb");
+}
+
+// User information in the endpoint (sent as basic authentication) never appears in the export
+// label, the failure diagnostics or last_error().
+TEST(OtlpHttpExporterIntegration, CredentialsInTheUrlAreNeverPrinted) {
+  DiagnosticCapture diagnostics;
+  OtlpHttpExporterOptions options = FastOptions("http://user:s3cr3t@127.0.0.1:1/v1/traces");
+  options.timeout = milliseconds(500);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(1);
+  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
+  const std::vector<std::string> messages = diagnostics.Get();
+  ASSERT_FALSE(messages.empty());
+  EXPECT_THAT(messages[0], HasSubstr("OTLP/HTTP export to http://user:***@127.0.0.1:1/v1/traces"));
+  for (const std::string& message : messages) {
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("s3cr3t"))) << message;
+  }
+  EXPECT_THAT(exporter->last_error(), ::testing::Not(HasSubstr("s3cr3t")));
+}
+
 TEST(OtlpHttpExporterIntegration, Retries503HonouringRetryAfterAndDeliversOnce) {
   OtlpReceiverProcess::Options receiver_options;
   receiver_options.fail_first = 2;

@@ -62,7 +62,6 @@ TEST(ParseGrpcEndpoint, RejectsWithAClearMessage) {
       {"http://h:12ab", "invalid port \"12ab\""},
       {"http://h:", "invalid port \"\""},
       {"http://h:4317/v1/traces", "no path"},
-      {"http://user@h:4317", "user information"},
       {"http://::1:4317", "brackets"},
       {"http://[::1", "unterminated"},
       {"http://h st:1", "invalid character ' '"},
@@ -73,6 +72,61 @@ TEST(ParseGrpcEndpoint, RejectsWithAClearMessage) {
     EXPECT_THAT(error, HasSubstr(expected)) << endpoint;
     EXPECT_THAT(error, HasSubstr(std::string("\"") + endpoint + "\"")) << endpoint;
   }
+}
+
+// User information is refused, and the message does not repeat it (it may be a token).
+TEST(ParseGrpcEndpoint, RejectsUserInformationWithoutPrintingIt) {
+  for (const char* endpoint :
+       {"http://s3cr3t@h:4317", "https://user:s3cr3t@h", "user:s3cr3t@h:1"}) {
+    std::string error;
+    EXPECT_FALSE(internal::ParseGrpcEndpoint(endpoint, false, &error).has_value()) << endpoint;
+    EXPECT_THAT(error, HasSubstr("user information")) << endpoint;
+    EXPECT_THAT(error, HasSubstr("***@h")) << endpoint;
+    EXPECT_THAT(error, Not(HasSubstr("s3cr3t"))) << endpoint;
+  }
+}
+
+TEST(ParseGrpcEndpoint, TrimsANewlineFromASecretFile) {
+  std::string error;
+  const auto target = internal::ParseGrpcEndpoint("http://collector:4317\r\n", false, &error);
+  ASSERT_TRUE(target.has_value()) << error;
+  EXPECT_EQ(target->target, "collector:4317");
+}
+
+TEST(OtlpEnvText, RedactUrlCredentials) {
+  using internal::RedactUrlCredentials;
+  EXPECT_EQ(RedactUrlCredentials("https://user:token@host:4318/v1/traces"),
+            "https://user:***@host:4318/v1/traces");
+  EXPECT_EQ(RedactUrlCredentials("https://token@host/v1/traces"), "https://***@host/v1/traces");
+  EXPECT_EQ(RedactUrlCredentials("user:token@host:4317"), "user:***@host:4317");
+  EXPECT_EQ(RedactUrlCredentials("https://a:b@c@host/x"), "https://a:***@host/x");
+  // Malformed: a '/' in the password; everything before the '@' is hidden.
+  EXPECT_EQ(RedactUrlCredentials("https://user:pa/ss@host/x"), "https://***@host/x");
+  // An '@' in the query is not user information.
+  EXPECT_EQ(RedactUrlCredentials("https://host/x?mail=a@b"), "https://host/x?mail=a@b");
+  EXPECT_EQ(RedactUrlCredentials("http://localhost:4318/v1/traces"),
+            "http://localhost:4318/v1/traces");
+  EXPECT_EQ(RedactUrlCredentials(""), "");
+}
+
+TEST(OtlpEnvText, HttpTokensValuesAndTrimming) {
+  EXPECT_TRUE(internal::IsHttpToken("X-Api-Key"));
+  EXPECT_TRUE(internal::IsHttpToken("a!#$%&'*+-.^_`|~9"));
+  EXPECT_FALSE(internal::IsHttpToken(""));
+  EXPECT_FALSE(internal::IsHttpToken("a b"));
+  EXPECT_FALSE(internal::IsHttpToken("a:b"));
+  EXPECT_FALSE(internal::IsHttpToken("a\"b"));
+  EXPECT_FALSE(internal::IsHttpToken("caf\xc3\xa9"));
+  EXPECT_TRUE(internal::IsValidHttpHeaderValue(""));
+  EXPECT_TRUE(internal::IsValidHttpHeaderValue("Bearer a\tb \xc3\xa9"));
+  EXPECT_FALSE(internal::IsValidHttpHeaderValue("a\rb"));
+  EXPECT_FALSE(internal::IsValidHttpHeaderValue("a\nb"));
+  EXPECT_FALSE(internal::IsValidHttpHeaderValue(std::string("a\0b", 3)));
+  EXPECT_FALSE(internal::IsValidHttpHeaderValue("a\x1b"));
+  EXPECT_FALSE(internal::IsValidHttpHeaderValue("a\x7f"));
+  EXPECT_EQ(internal::TrimSpaces(" \t\r\nx y\r\n"), "x y");
+  EXPECT_EQ(internal::PrintableForLog("a\nb\x7f"), "a?b?");
+  EXPECT_EQ(internal::PrintableForLog(std::string(70, 'k')), std::string(64, 'k') + "...");
 }
 
 TEST(MetadataValidation, KeysAndValues) {
@@ -274,6 +328,29 @@ TEST(OtlpGrpcExporterFactory, CreatesWithoutConnectingAndShutsDown) {
   std::vector<std::unique_ptr<otel::SpanData>> empty;
   EXPECT_EQ(exporter->Export(empty), otel::ExportResult::kSuccess);
   EXPECT_EQ(exporter->Stats().export_calls, 1u);
+}
+
+TEST_F(FromEnvTest, EndpointWithCredentialsWarnsWithoutThem) {
+  setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://user:s3cr3t@collector:4317", 1);
+  EXPECT_EQ(OtlpGrpcExporterOptions::FromEnv().endpoint, "http://localhost:4317");
+  const std::vector<std::string> messages = Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_THAT(messages[0], HasSubstr("OTEL_EXPORTER_OTLP_ENDPOINT=\"https://user:***@collector"));
+  EXPECT_THAT(messages[0], Not(HasSubstr("s3cr3t")));
+}
+
+// gRPC metadata: invalid entries are dropped naming the key only; an empty value is valid
+// metadata and kept (sent as an empty value, as the HTTP exporter sends an empty header).
+TEST_F(FromEnvTest, InvalidMetadataIsDroppedNamingTheKeyOnly) {
+  OtlpGrpcExporterOptions options;
+  options.headers = {{"x-ok", ""}, {"x-bad", "s3cr3t\r\n"}, {"bad key\n", "s3cr3t"}};
+  std::string error;
+  ASSERT_NE(OtlpGrpcExporter::Create(options, &error), nullptr) << error;
+  const std::vector<std::string> messages = Messages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_THAT(messages[0], HasSubstr("\"x-bad\""));
+  EXPECT_THAT(messages[1], HasSubstr("\"bad key?\""));
+  for (const std::string& message : messages) EXPECT_THAT(message, Not(HasSubstr("s3cr3t")));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr const char* kVariables[] = {"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
                                       "OTEL_SPAN_EVENT_COUNT_LIMIT",
@@ -283,6 +284,37 @@ TEST_F(SetupTest, InitTracingPicksTheTransportAndEndpoint) {
   TracingGuard grpc = InitTracing(options);
   EXPECT_EQ(grpc.endpoint(), "http://vllora:4317");
   EXPECT_EQ(grpc.description(), "otlp grpc -> http://vllora:4317");
+}
+
+// A token in the endpoint's user information never reaches description(), endpoint(), error()
+// or a diagnostic, whether the exporter is created or refused.
+TEST_F(SetupTest, CredentialsInTheEndpointAreHidden) {
+  TracingOptions options = Quiet();
+  options.protocol = OtlpProtocol::kHttpProtobuf;
+  options.endpoint = "https://user:s3cr3t@collector:4318/v1/traces\n";
+  {
+    TracingGuard guard = InitTracing(options);
+    EXPECT_TRUE(guard.exporting_otlp()) << guard.error();
+    EXPECT_EQ(guard.endpoint(), "https://user:***@collector:4318/v1/traces");
+    EXPECT_EQ(guard.description(),
+              "otlp http/protobuf -> https://user:***@collector:4318/v1/traces");
+  }
+  options.endpoint = "https://user:s3cr3t@collector:99999/v1/traces";
+  TracingGuard bad_http = InitTracing(options);
+  EXPECT_FALSE(bad_http.exporting_otlp());
+  EXPECT_THAT(bad_http.error(), HasSubstr("port"));
+  options.protocol = OtlpProtocol::kGrpc;
+  options.endpoint = "https://s3cr3t@collector:4317";
+  TracingGuard bad_grpc = InitTracing(options);
+  EXPECT_FALSE(bad_grpc.exporting_otlp());
+  EXPECT_THAT(bad_grpc.error(), HasSubstr("user information"));
+  for (const TracingGuard* guard : {&bad_http, &bad_grpc}) {
+    EXPECT_THAT(guard->error(), Not(HasSubstr("s3cr3t")));
+    EXPECT_THAT(guard->description(), Not(HasSubstr("s3cr3t")));
+    EXPECT_THAT(guard->endpoint(), Not(HasSubstr("s3cr3t")));
+  }
+  ASSERT_FALSE(Warnings().empty());
+  for (const std::string& message : Warnings()) EXPECT_THAT(message, Not(HasSubstr("s3cr3t")));
 }
 
 }  // namespace
