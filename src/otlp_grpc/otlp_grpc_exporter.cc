@@ -498,7 +498,8 @@ OtlpGrpcExporterOptions OtlpGrpcExporterOptions::FromEnv() {
       options.endpoint = std::string(internal::TrimSpaces(env->value));
     } else {
       // The warning shows the value without user information (it may hold a token).
-      const internal::EnvValue shown{env->name, internal::RedactUrlCredentials(env->value)};
+      const internal::EnvValue shown{
+          env->name, internal::RedactUrlCredentials(internal::TrimSpaces(env->value))};
       internal::WarnInvalidEnv(shown, why, "\"" + options.endpoint + "\"");
     }
   }

@@ -396,7 +396,7 @@ OtlpHttpExporterOptions internal::HttpOptionsFromEnv(bool read_protocol) {
                                 : OtlpHttpTracesUrlFromBase(value);
     if (std::string why = UrlProblem(url); !why.empty()) {
       // The warning shows the value without its user information (it may hold a token).
-      const internal::EnvValue shown{env->name, internal::RedactUrlCredentials(env->value)};
+      const internal::EnvValue shown{env->name, internal::RedactUrlCredentials(value)};
       internal::WarnInvalidEnv(shown, "expected an http:// or https:// URL: " + why,
                                "\"" + options.endpoint + "\"");
     } else {
