@@ -194,8 +194,12 @@ RetryOutcome RunWithRetries(const RetryPolicy& policy, SteadyClock::time_point d
       return out;
     }
     out.stop_reason = {};
-    if (shutdown.requested() || result.outcome == AttemptResult::kPermanent ||
-        out.attempts >= policy.max_attempts) {
+    if (result.outcome == AttemptResult::kPermanent || out.attempts >= policy.max_attempts) {
+      return out;
+    }
+    // A retry was due, but Shutdown() came during the attempt: that is why there is none.
+    if (shutdown.requested()) {
+      out.stop_reason = kStopShutdown;
       return out;
     }
     const std::chrono::milliseconds wait = result.retry_after.value_or(Jittered(backoff_ms));
