@@ -145,6 +145,9 @@ class BufferPool {
  public:
   // At most this many idle buffers are kept; one per request in flight is enough.
   static constexpr size_t kMaxIdle = 8;
+  // A buffer grown past this (an unusually large batch) is freed rather than kept idle: the pool
+  // holds at most 8 MiB however large a batch once was. A default batch (512 spans) is ~100 KB.
+  static constexpr size_t kMaxIdleCapacity = 1 << 20;
 
   std::unique_ptr<std::string> Take() {
     {
@@ -159,6 +162,7 @@ class BufferPool {
   }
 
   void Give(std::unique_ptr<std::string> buffer) noexcept {
+    if (buffer->capacity() > kMaxIdleCapacity) return;
     std::lock_guard<std::mutex> lock(mutex_);
     if (idle_.size() < kMaxIdle && idle_.capacity() >= kMaxIdle) idle_.push_back(std::move(buffer));
   }

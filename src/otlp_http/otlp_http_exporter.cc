@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <optional>
 
@@ -77,18 +78,24 @@ bool Gzip(const std::string& in, std::string* out) {
   return true;
 }
 
-// Parses "Retry-After: <delay-seconds>". HTTP-dates are rare for OTLP receivers and ignored.
+// Parses "Retry-After: <delay-seconds>" or "Retry-After: <HTTP-date>" (the delay until then,
+// 0 when it is past; by the system clock, as the server's date is).
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value) {
   value = internal::TrimSpaces(value);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.remove_suffix(1);
   value = internal::TrimSpaces(value);
-  if (value.empty() || value.size() > 9) return std::nullopt;
-  int64_t seconds = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    seconds = seconds * 10 + (c - '0');
+  if (value.empty() || value.size() > 64) return std::nullopt;
+  if (value.front() >= '0' && value.front() <= '9' && value.size() <= 9 &&
+      value.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t seconds = 0;
+    for (char c : value) seconds = seconds * 10 + (c - '0');
+    return std::chrono::seconds(seconds);
   }
-  return std::chrono::seconds(seconds);
+  const std::string date(value);
+  const time_t when = curl_getdate(date.c_str(), nullptr);
+  if (when == -1) return std::nullopt;
+  const time_t now = std::time(nullptr);
+  return std::chrono::seconds(when > now ? static_cast<int64_t>(when - now) : 0);
 }
 
 void InitCurlOnce() {

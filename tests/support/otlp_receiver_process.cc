@@ -155,6 +155,7 @@ std::unique_ptr<OtlpReceiverProcess> OtlpReceiverProcess::Start(const Options& o
     }
     if (options.retry_after_seconds >= 0) {
       args.insert(args.end(), {"--retry-after", std::to_string(options.retry_after_seconds)});
+      if (options.retry_after_as_date) args.push_back("--retry-after-date");
     }
     if (!options.tls_cert_path.empty()) {
       args.insert(args.end(),

@@ -47,6 +47,8 @@ class OtlpReceiverProcess {
     int http_fail_status = 503;
     /// Seconds sent as Retry-After with those failures (--retry-after); negative = no header.
     int retry_after_seconds = -1;
+    /// Send that Retry-After as an HTTP-date, now + retry_after_seconds (--retry-after-date).
+    bool retry_after_as_date = false;
     /// PEM certificate and key: serve OTLP/HTTP over TLS (--tls-cert, --tls-key); with
     /// `tls_client_ca`, also require a client certificate signed by it (--tls-client-ca).
     std::string tls_cert_path;

@@ -292,6 +292,27 @@ TEST(OtlpHttpExporterIntegration, RetryAfterBeyondTheDeadlineIsNotWaitedFor) {
   EXPECT_THAT(exporter->last_error(), HasSubstr("HTTP 503"));
 }
 
+// Retry-After as an HTTP-date ("Wed, 25 Nov 2026 12:00:30 GMT") is honoured as the delay until
+// then: 30 s is past the 1 s deadline, so there is no retry (the 50 ms backoff would have retried
+// and succeeded).
+TEST(OtlpHttpExporterIntegration, RetryAfterAsAnHttpDateIsHonoured) {
+  OtlpReceiverProcess::Options receiver_options;
+  receiver_options.fail_first = 1;
+  receiver_options.retry_after_seconds = 30;
+  receiver_options.retry_after_as_date = true;
+  auto receiver = StartReceiver(receiver_options);
+  ASSERT_NE(receiver, nullptr);
+  OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint());
+  options.timeout = milliseconds(1000);
+  auto exporter = MakeExporter(options);
+  ASSERT_NE(exporter, nullptr);
+  auto batch = SimpleBatch(1);
+  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
+  EXPECT_THAT(exporter->last_error(), HasSubstr("no time left for a retry"));
+  EXPECT_EQ(exporter->Stats().retries, 0u);
+  EXPECT_EQ(receiver->Requests().size(), 1u);
+}
+
 TEST(OtlpHttpExporterIntegration, BadRequestIsNotRetriedAndIsReported) {
   for (OtlpHttpProtocol protocol : {OtlpHttpProtocol::kProtobuf, OtlpHttpProtocol::kJson}) {
     OtlpReceiverProcess::Options receiver_options;

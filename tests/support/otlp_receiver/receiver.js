@@ -27,6 +27,7 @@ function usage(message) {
       '         [--fail-code NAME] [--require-header k=v]... [--delay-ms N]\n' +
       '         [--partial-reject N] [--partial-message TEXT] [--ignore-stdin]\n' +
       '         [--http-port N] [--http-fail-status CODE] [--retry-after SECONDS]\n' +
+      '         [--retry-after-date]\n' +
       '         [--retry-info-ms N]\n' +
       '         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n');
   process.exit(2);
@@ -52,6 +53,7 @@ function parseArgs(argv) {
     httpPort: null,
     httpFailStatus: 503,
     retryAfter: null,
+    retryAfterDate: false,  // send Retry-After as an HTTP-date (now + retryAfter seconds)
     retryInfoMs: null,
     tlsCert: null,
     tlsKey: null,
@@ -94,6 +96,7 @@ function parseArgs(argv) {
         break;
       }
       case '--retry-after': options.retryAfter = parseNonNegativeInt(flag, value()); break;
+      case '--retry-after-date': options.retryAfterDate = true; break;
       case '--retry-info-ms': options.retryInfoMs = parseNonNegativeInt(flag, value()); break;
       case '--tls-cert': options.tlsCert = value(); break;
       case '--tls-key': options.tlsKey = value(); break;
@@ -484,7 +487,10 @@ function handleHttp(req, res, raw) {
   }
   if (failuresLeft > 0) {
     --failuresLeft;
-    const extra = options.retryAfter !== null ? {'Retry-After': String(options.retryAfter)} : {};
+    const retryAfter = options.retryAfter === null ? null
+        : options.retryAfterDate ? new Date(Date.now() + options.retryAfter * 1000).toUTCString()
+        : String(options.retryAfter);
+    const extra = retryAfter !== null ? {'Retry-After': retryAfter} : {};
     return fail(options.httpFailStatus, grpc.status.UNAVAILABLE,
                 `receiver told to fail (${failuresLeft} left)`, extra);
   }
