@@ -277,33 +277,35 @@ void HandleHttpExport(const CollectorOptions& options, SpanStore& store, Counter
   const std::string encoding = req.get_header_value("Content-Encoding");
   bool encoding_ok = encoding.empty() || encoding == "identity" || encoding == "gzip";
 
-  // A sender without the token gets none of its body read (nor buffered, nor decompressed); the
-  // connection is closed after the answer, so the unread body is never taken for a request.
-  if (!options.token.empty() &&
-      req.get_header_value("Authorization") != "Bearer " + options.token) {
-    counters.refused.fetch_add(1, std::memory_order_relaxed);
-    res.set_header("WWW-Authenticate", "Bearer");
-    res.set_header("Connection", "close");
-    SetErrorBody(res, 401, 16, "missing or wrong bearer token (Authorization header)", answer_type);
-    return;
-  }
-  // The body is read even for requests refused below, so a kept-alive connection stays in sync;
-  // its size is bounded as it arrives. Without gzip, what arrives is what was sent: the wire
-  // limit applies to a chunked body too (httplib checks only a Content-Length against it).
+  // A sender without the token has its body read (so a kept-alive connection stays in sync:
+  // httplib 0.11 cannot close it from here) but not kept or parsed.
+  const bool authorized =
+      options.token.empty() || req.get_header_value("Authorization") == "Bearer " + options.token;
+  // The body is read even for requests refused below, for the same reason; its size is bounded
+  // as it arrives. Without gzip, what arrives is what was sent: the wire limit applies to a
+  // chunked body too (httplib checks only a Content-Length against it).
   const bool gzip = encoding == "gzip";
   const size_t max_body = gzip
                               ? options.max_decompressed_bytes
                               : std::min(options.max_decompressed_bytes, options.max_request_bytes);
   std::string body;
+  size_t received = 0;
   bool too_large = false;
   const bool read_ok = content_reader([&](const char* data, size_t length) {
-    if (body.size() + length > max_body) {
+    received += length;
+    if (received > max_body) {
       too_large = true;
       return false;
     }
-    body.append(data, length);
+    if (authorized) body.append(data, length);
     return true;
   });
+  if (!authorized) {
+    counters.refused.fetch_add(1, std::memory_order_relaxed);
+    res.set_header("WWW-Authenticate", "Bearer");
+    SetErrorBody(res, 401, 16, "missing or wrong bearer token (Authorization header)", answer_type);
+    return;
+  }
   if (too_large || res.status == 413) {
     counters.refused.fetch_add(1, std::memory_order_relaxed);
     res.set_header("Connection", "close");

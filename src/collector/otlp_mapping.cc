@@ -424,7 +424,7 @@ bool MapExportRequestInto(const ExportRequest& request, std::string_view header_
   out->batch.clear();
   out->rejected_spans = 0;
   out->error_message.clear();
-  out->batch.rows.reserve(CountSpans(request));
+  // No reserve for every span of the request: spans refused by validation would hold it too.
   Rejections rejections;
   BatchMapper mapper(out->batch, header_tenant);
   if (!mapper.Request(request, rejections)) {

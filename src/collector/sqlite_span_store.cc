@@ -89,9 +89,15 @@ constexpr int64_t kMaxWalBytes = 32 << 20;
 constexpr size_t kMaxSpareBuffers = 8;
 constexpr size_t kMaxSpareText = 2 << 20;
 
-// What a request waiting for the writer holds: its text and its rows' offsets.
+// What a request waiting for the writer holds: its text and its rows' offsets (as allocated).
 size_t PendingBytes(const SpanBatch& rows) noexcept {
-  return rows.text.size() + rows.rows.size() * sizeof(SpanBatch::Row);
+  return rows.text.capacity() + rows.rows.capacity() * sizeof(SpanBatch::Row);
+}
+
+// Whether a committed (or refused) batch's memory is small enough to keep for the next one.
+bool KeepAsSpare(const SpanBatch& rows) noexcept {
+  return rows.text.capacity() <= kMaxSpareText &&
+         rows.rows.capacity() * sizeof(SpanBatch::Row) <= kMaxSpareText;
 }
 
 // "INSERT OR IGNORE INTO traces (...) VALUES (?,...),(?,...)" for `rows` rows (constant text
@@ -451,7 +457,7 @@ struct SqliteSpanStore::Impl {
           stats.requests_failed += batch.size();
         }
         for (Request& request : batch) {
-          if (spare.size() < kMaxSpareBuffers && request.rows.text.capacity() <= kMaxSpareText) {
+          if (spare.size() < kMaxSpareBuffers && KeepAsSpare(request.rows)) {
             request.rows.clear();
             spare.push_back(std::move(request.rows));
           }
@@ -576,7 +582,7 @@ void SqliteSpanStore::WriteAsync(SpanBatch rows, Callback done) {
       return;
     }
     // A refused batch's memory is kept for the next one.
-    if (impl_->spare.size() < kMaxSpareBuffers && rows.text.capacity() <= kMaxSpareText) {
+    if (impl_->spare.size() < kMaxSpareBuffers && KeepAsSpare(rows)) {
       rows.clear();
       impl_->spare.push_back(std::move(rows));
     }

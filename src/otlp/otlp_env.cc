@@ -59,16 +59,18 @@ std::string_view TrimSpaces(std::string_view text) noexcept {
 std::string RedactUrlCredentials(std::string_view url) {
   const size_t scheme_end = url.find("://");
   const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const size_t end = std::min(url.find_first_of("?#", start), url.size());
-  const size_t at = url.substr(0, end).rfind('@');
+  // The last '@' anywhere: a password may hold '?', '#' or '/' (then libcurl parses the URL
+  // otherwise, and refuses it or takes part of the password for the host), and hiding too much
+  // of a URL in a log line is harmless.
+  const size_t at = url.rfind('@');
   if (at == std::string_view::npos || at < start) return std::string(url);
   const std::string_view userinfo = url.substr(start, at - start);
   std::string out(url.substr(0, start));
   // The user name alone is kept when it is plainly one ("user:secret"); a lone userinfo is
   // often a token itself ("https://TOKEN@host"), and one with a '/' is not a well-formed user
-  // name at all.
+  // name at all (nor one with '?' or '#').
   const size_t colon = userinfo.find(':');
-  if (colon != std::string_view::npos && userinfo.find('/') == std::string_view::npos) {
+  if (colon != std::string_view::npos && userinfo.find_first_of("/?#") == std::string_view::npos) {
     out.append(userinfo.substr(0, colon + 1));
   }
   out += "***";

@@ -31,8 +31,9 @@ std::string_view TrimSpaces(std::string_view text) noexcept;
 /// `url` with the user information ("user:password@" before the host) hidden, for labels and
 /// messages: "https://user:token@host/x" -> "https://user:***@host/x", "https://token@host" ->
 /// "https://***@host". Works on malformed text too (it is used in the messages that reject
-/// it): everything up to the last '@' before any '?' or '#' counts as user information, so a
-/// password with an unescaped '/' is hidden as well. Text without '@' there is returned as is.
+/// it): everything up to the last '@' counts as user information, so a password with an
+/// unescaped '/', '?' or '#' is hidden as well (a URL with '@' in its path or query shows less
+/// than it could). Text without '@' is returned as is.
 std::string RedactUrlCredentials(std::string_view url);
 
 /// True if `name` is an HTTP field name: a non-empty RFC 7230 token (letters, digits and

@@ -95,7 +95,11 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value) {
   const time_t when = curl_getdate(date.c_str(), nullptr);
   if (when == -1) return std::nullopt;
   const time_t now = std::time(nullptr);
-  return std::chrono::seconds(when > now ? static_cast<int64_t>(when - now) : 0);
+  // As long as the longest delay-seconds above: a "never" date (year 9999) would overflow the
+  // steady clock's nanoseconds. Any delay past the export's deadline ends it without a retry.
+  constexpr int64_t kMaxSeconds = 999'999'999;
+  if (when <= now) return std::chrono::seconds(0);
+  return std::chrono::seconds(std::min<int64_t>(static_cast<int64_t>(when - now), kMaxSeconds));
 }
 
 void InitCurlOnce() {

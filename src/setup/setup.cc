@@ -98,7 +98,9 @@ bool TracingGuard::Shutdown() noexcept {
   // export is in flight, and only Shutdown cancels it (BatchSpanProcessor::Shutdown cancels at
   // 4/5 of its own deadline and then waits for the export thread). Given the 1 ms a whole-budget
   // flush left, it abandoned the export thread instead.
-  const bool flushed = s.provider->ForceFlush(s.shutdown_timeout * 4 / 5);
+  const bool flushed = s.provider->ForceFlush(
+      std::max(std::chrono::duration_cast<std::chrono::milliseconds>(s.shutdown_timeout * 4 / 5),
+               std::chrono::milliseconds(1)));
   // Whatever the flush left of the budget (at least 1 ms, so Shutdown still runs).
   const auto left =
       std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()),

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,7 +47,7 @@ class OtlpReceiverProcess {
     /// HTTP status of the `fail_first` failures on the HTTP listener (--http-fail-status).
     int http_fail_status = 503;
     /// Seconds sent as Retry-After with those failures (--retry-after); negative = no header.
-    int retry_after_seconds = -1;
+    int64_t retry_after_seconds = -1;
     /// Send that Retry-After as an HTTP-date, now + retry_after_seconds (--retry-after-date).
     bool retry_after_as_date = false;
     /// PEM certificate and key: serve OTLP/HTTP over TLS (--tls-cert, --tls-key); with

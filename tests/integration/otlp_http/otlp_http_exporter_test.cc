@@ -294,23 +294,26 @@ TEST(OtlpHttpExporterIntegration, RetryAfterBeyondTheDeadlineIsNotWaitedFor) {
 
 // Retry-After as an HTTP-date ("Wed, 25 Nov 2026 12:00:30 GMT") is honoured as the delay until
 // then: 30 s is past the 1 s deadline, so there is no retry (the 50 ms backoff would have retried
-// and succeeded).
+// and succeeded). So is a date centuries away (a "never"), whose delay in nanoseconds would
+// overflow the steady clock unless it is capped.
 TEST(OtlpHttpExporterIntegration, RetryAfterAsAnHttpDateIsHonoured) {
-  OtlpReceiverProcess::Options receiver_options;
-  receiver_options.fail_first = 1;
-  receiver_options.retry_after_seconds = 30;
-  receiver_options.retry_after_as_date = true;
-  auto receiver = StartReceiver(receiver_options);
-  ASSERT_NE(receiver, nullptr);
-  OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint());
-  options.timeout = milliseconds(1000);
-  auto exporter = MakeExporter(options);
-  ASSERT_NE(exporter, nullptr);
-  auto batch = SimpleBatch(1);
-  EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure);
-  EXPECT_THAT(exporter->last_error(), HasSubstr("no time left for a retry"));
-  EXPECT_EQ(exporter->Stats().retries, 0u);
-  EXPECT_EQ(receiver->Requests().size(), 1u);
+  for (const int64_t seconds : {int64_t{30}, int64_t{10'000'000'000}}) {
+    OtlpReceiverProcess::Options receiver_options;
+    receiver_options.fail_first = 1;
+    receiver_options.retry_after_seconds = seconds;
+    receiver_options.retry_after_as_date = true;
+    auto receiver = StartReceiver(receiver_options);
+    ASSERT_NE(receiver, nullptr);
+    OtlpHttpExporterOptions options = FastOptions(receiver->http_endpoint());
+    options.timeout = milliseconds(1000);
+    auto exporter = MakeExporter(options);
+    ASSERT_NE(exporter, nullptr);
+    auto batch = SimpleBatch(1);
+    EXPECT_EQ(exporter->Export(batch), otel::ExportResult::kFailure) << seconds;
+    EXPECT_THAT(exporter->last_error(), HasSubstr("no time left for a retry")) << seconds;
+    EXPECT_EQ(exporter->Stats().retries, 0u) << seconds;
+    EXPECT_EQ(receiver->Requests().size(), 1u) << seconds;
+  }
 }
 
 TEST(OtlpHttpExporterIntegration, BadRequestIsNotRetriedAndIsReported) {

@@ -102,8 +102,12 @@ TEST(OtlpEnvText, RedactUrlCredentials) {
   EXPECT_EQ(RedactUrlCredentials("https://a:b@c@host/x"), "https://a:***@host/x");
   // Malformed: a '/' in the password; everything before the '@' is hidden.
   EXPECT_EQ(RedactUrlCredentials("https://user:pa/ss@host/x"), "https://***@host/x");
-  // An '@' in the query is not user information.
-  EXPECT_EQ(RedactUrlCredentials("https://host/x?mail=a@b"), "https://host/x?mail=a@b");
+  // A '?' or '#' in the password: libcurl takes the URL otherwise (a host "user" with a bad
+  // port, or a host "tok"), and the messages that refuse or label it must not show it.
+  EXPECT_EQ(RedactUrlCredentials("https://user:p#ss@host/v1/traces"), "https://***@host/v1/traces");
+  EXPECT_EQ(RedactUrlCredentials("https://tok?en@host/v1/traces"), "https://***@host/v1/traces");
+  // An '@' in the query hides more than it needs to (a log line loses a little, never a secret).
+  EXPECT_EQ(RedactUrlCredentials("https://host/x?mail=a@b"), "https://***@b");
   EXPECT_EQ(RedactUrlCredentials("http://localhost:4318/v1/traces"),
             "http://localhost:4318/v1/traces");
   EXPECT_EQ(RedactUrlCredentials(""), "");
