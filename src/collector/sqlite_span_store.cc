@@ -432,7 +432,7 @@ struct SqliteSpanStore::Impl {
         cv.wait(lock, [&] { return !pending.empty() || closing; });
         if (pending.empty()) return;  // closing and drained
         batch.swap(pending);
-        // Only the requests taken: others may have been queued since.
+        // What was taken no longer waits.
         for (const Request& request : batch) {
           pending_rows -= request.rows.rows.size();
           pending_bytes -= PendingBytes(request.rows);
