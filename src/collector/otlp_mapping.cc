@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "collector/batch_text.h"
 #include "collector/json_text.h"
 #include "collector/otlp_wire_rows.h"
 
@@ -264,12 +265,9 @@ namespace {
 class BatchMapper {
  public:
   BatchMapper(SpanBatch& batch, std::string_view header_tenant)
-      : batch_(batch), text_(batch.text), header_tenant_(header_tenant) {}
+      : batch_(batch), text_(batch.text), out_(batch.text, header_tenant) {}
 
-  struct Slice {
-    uint32_t offset = 0;
-    int32_t length = -1;  // NULL
-  };
+  using Slice = TextSlice;
 
   // False when the request's text does not fit a batch (SpanBatch::kMaxText).
   bool Request(const ExportRequest& request, Rejections& rejections) {
@@ -310,13 +308,10 @@ class BatchMapper {
   }
 
  private:
-  Slice Since(size_t start) const noexcept {
-    return Slice{static_cast<uint32_t>(start), static_cast<int32_t>(text_.size() - start)};
-  }
-  Slice Put(std::string_view value) {
-    const size_t start = text_.size();
-    text_ += value;
-    return Since(start);
+  Slice Since(size_t start) const noexcept { return out_.Since(start); }
+  Slice Put(std::string_view value) { return out_.Put(value); }
+  static void Set(SpanBatch::Row& row, SpanBatch::TextColumn column, Slice slice) noexcept {
+    BatchText::Set(row, column, slice);
   }
   // A mapped column's text of `value` (ScalarText); NULL when absent or not a scalar.
   Slice Scalar(const AnyValue* value) {
@@ -336,21 +331,7 @@ class BatchMapper {
       if (std::optional<std::string> text = ScalarText(*span_value); text && !text->empty())
         return Put(*text);
     }
-    if (resource_tenant_.length > 0) return resource_tenant_;
-    if (!header_tenant_.empty()) {
-      if (header_tenant_slice_.length < 0) {
-        const size_t start = text_.size();
-        text::AppendRepairedUtf8(text_, header_tenant_);
-        header_tenant_slice_ = Since(start);
-      }
-      return header_tenant_slice_;
-    }
-    if (default_tenant_slice_.length < 0) default_tenant_slice_ = Put(kDefaultTenant);
-    return default_tenant_slice_;
-  }
-  static void Set(SpanBatch::Row& row, SpanBatch::TextColumn column, Slice slice) noexcept {
-    row.offset[column] = slice.offset;
-    row.length[column] = slice.length;
+    return out_.FallbackTenant(resource_tenant_);
   }
 
   void Span(const opentelemetry::proto::trace::v1::Span& span) {
@@ -410,11 +391,9 @@ class BatchMapper {
 
   SpanBatch& batch_;
   std::string& text_;
-  std::string_view header_tenant_;
+  BatchText out_;
   Slice resource_json_, resource_thread_, resource_run_, resource_project_, resource_label_,
       resource_tenant_, scope_name_;
-  // Appended at their first use (NULL until then).
-  Slice header_tenant_slice_, default_tenant_slice_;
 };
 
 }  // namespace

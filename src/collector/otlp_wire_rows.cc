@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "collector/batch_text.h"
 #include "collector/json_text.h"
 #include "collector/otlp_mapping.h"
 #include "collector/otlp_protobuf.h"
@@ -214,16 +215,12 @@ bool AppendScalarText(std::string& out, std::string_view any_value) {
   }
 }
 
-// A column slice of the batch text (length -1 = NULL).
-struct Slice {
-  uint32_t offset = 0;
-  int32_t length = -1;
-};
+using Slice = TextSlice;
 
 class Decoder {
  public:
   Decoder(std::string_view header_tenant, DecodedRequest& out)
-      : header_tenant_(header_tenant), out_(out), text_(out.batch.text) {}
+      : out_(out), text_(out.batch.text), batch_text_(out.batch.text, header_tenant) {}
 
   bool Request(std::string_view bytes) {
     text_.reserve(bytes.size() + bytes.size() / 2 + 256);
@@ -240,12 +237,9 @@ class Decoder {
 
  private:
   // Column text written from here to the end of the text.
-  Slice Since(size_t start) const noexcept {
-    return Slice{static_cast<uint32_t>(start), static_cast<int32_t>(text_.size() - start)};
-  }
+  Slice Since(size_t start) const noexcept { return batch_text_.Since(start); }
   static void Set(SpanBatch::Row& row, SpanBatch::TextColumn column, Slice slice) noexcept {
-    row.offset[column] = slice.offset;
-    row.length[column] = slice.length;
+    BatchText::Set(row, column, slice);
   }
 
   // {"key":value,...} of the KeyValue fields numbered `number` of each message in `messages`
@@ -451,21 +445,7 @@ class Decoder {
       if (AppendScalarText(text_, span.value) && text_.size() > start) return Since(start);
       text_.resize(start);
     }
-    if (resource_tenant_.length > 0) return resource_tenant_;
-    if (!header_tenant_.empty()) {
-      if (header_tenant_slice_.length < 0) {
-        const size_t start = text_.size();
-        text::AppendRepairedUtf8(text_, header_tenant_);
-        header_tenant_slice_ = Since(start);
-      }
-      return header_tenant_slice_;
-    }
-    if (default_tenant_slice_.length < 0) {
-      const size_t start = text_.size();
-      text_ += kDefaultTenant;
-      default_tenant_slice_ = Since(start);
-    }
-    return default_tenant_slice_;
+    return batch_text_.FallbackTenant(resource_tenant_);
   }
 
   bool Span(std::string_view message) {
@@ -675,15 +655,15 @@ class Decoder {
 
   bool Link(std::string_view message) { return CheckKeyValues(message, 4); }
 
-  std::string_view header_tenant_;
   DecodedRequest& out_;
   std::string& text_;
+  BatchText batch_text_;
   std::string scratch_;  // validated, not stored text
   std::vector<std::string_view> resources_;
   Rejections rejections_;
   int64_t next_index_ = 0;
   Slice resource_json_, resource_tenant_, resource_thread_, resource_run_, resource_project_,
-      resource_label_, scope_name_, header_tenant_slice_, default_tenant_slice_;
+      resource_label_, scope_name_;
   // The previous stored span's trace id (wire bytes) and its text; the first "[]" events text.
   std::string_view last_trace_id_;
   std::string_view last_name_bytes_;  // the name as sent (before UTF-8 repair)

@@ -454,6 +454,14 @@ TEST(OtlpHttpExporterIntegration, ShutdownInterruptsARetryWait) {
   EXPECT_THAT(exporter->last_error(), HasSubstr("shut down"));
 }
 
+// Exports `spans` simple spans on another thread.
+std::future<otel::ExportResult> ExportInTheBackground(OtlpHttpExporter& exporter, int spans) {
+  return std::async(std::launch::async, [&exporter, spans] {
+    auto batch = SimpleBatch(spans);
+    return exporter.Export(batch);
+  });
+}
+
 // A receiver that accepts the connection and never answers: Shutdown() must end the request in
 // flight at once (before, the exporter noticed only when libcurl next called its progress
 // callback, about once a second, so a short BatchSpanProcessor shutdown abandoned the thread).
@@ -465,10 +473,7 @@ TEST(OtlpHttpExporterIntegration, ShutdownAbortsARequestInFlightWithoutRetrying)
   options.timeout = milliseconds(60000);
   auto exporter = MakeExporter(options);
   ASSERT_NE(exporter, nullptr);
-  std::future<otel::ExportResult> result = std::async(std::launch::async, [&exporter] {
-    auto batch = SimpleBatch(2);
-    return exporter->Export(batch);
-  });
+  std::future<otel::ExportResult> result = ExportInTheBackground(*exporter, 2);
   // The request (headers and body) is on the wire and the exporter waits for the answer.
   ASSERT_TRUE(listener.WaitForBytes(100, kWait));
   EXPECT_TRUE(exporter->Shutdown(SteadyClock::now()));
@@ -490,10 +495,7 @@ TEST(OtlpHttpExporterIntegration, ExportTimeoutEndsARequestToASilentReceiver) {
   options.timeout = milliseconds(300);
   auto exporter = MakeExporter(options);
   ASSERT_NE(exporter, nullptr);
-  std::future<otel::ExportResult> result = std::async(std::launch::async, [&exporter] {
-    auto batch = SimpleBatch(1);
-    return exporter->Export(batch);
-  });
+  std::future<otel::ExportResult> result = ExportInTheBackground(*exporter, 1);
   ASSERT_EQ(result.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_EQ(result.get(), otel::ExportResult::kFailure);
   EXPECT_EQ(exporter->Stats().failed_spans, 1u);
